@@ -1,0 +1,1 @@
+"""Question answering with checkable citations over Chinese government policy documents."""

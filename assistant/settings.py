@@ -199,5 +199,5 @@ def load_settings(config_file: Path | None = None, overrides: dict[str, Any] | N
 
 
 def llm_api_key(settings: Settings) -> str:
-    """The LLM API key: the setting (``ASSISTANT_ANSWER__LLM_API_KEY``), else ``ASSISTANT_LLM_API_KEY``, else ``OPENAI_API_KEY``."""
+    """The LLM API key: ``answer.llm_api_key``, else ``ASSISTANT_LLM_API_KEY``, else ``OPENAI_API_KEY``."""
     return settings.answer.llm_api_key or os.environ.get("ASSISTANT_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY", "")

@@ -1,0 +1,1 @@
+"""Adapters that expose the assistant to other frameworks."""

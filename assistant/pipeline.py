@@ -1,0 +1,256 @@
+"""Pipeline: the Assistant facade that wires the stages (ingest → index → retrieve → answer)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import chunk_document
+from .clean import clean
+from .corpus import CorpusFile, corpus_hash, discover
+from .embed import Embedder, make_embedder
+from .errors import AssistantError, DocumentError, IndexStateError, StaleIndexError
+from .index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
+from .load import load_text
+from .retrieve import Filters, Retriever
+from .script import normalize
+from .settings import Settings, load_settings
+from .structure import derive_title, parse_sections
+from .types import Chunk, Document, DocumentInfo, Hit
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestResult:
+    """Documents ingested from a corpus, with the files that were skipped and why."""
+
+    documents: list[Document] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
+    sections: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    files: list[CorpusFile] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    """What ``build`` did."""
+
+    rebuilt: bool
+    reason: str
+    documents: int
+    chunks: int
+    embedded: int
+    reused: int
+    skipped: list[dict[str, str]]
+    seconds: float
+
+
+def passage_for_embedding(chunk: Chunk) -> str:
+    """The text the dense model sees for a chunk: its innermost heading, then its normalized text."""
+    heading = normalize(chunk.section_path[-1]) if chunk.section_path else ""
+    return f"{heading} {chunk.text_norm}".strip() if heading and heading not in chunk.text_norm else chunk.text_norm
+
+
+def ingest_file(item: CorpusFile, settings: Settings) -> tuple[Document, list[Chunk], int]:
+    """Load, clean, parse and chunk one corpus file.
+
+    Raises:
+        DocumentError: The file cannot be read or holds no text.
+    """
+    raw = load_text(item.path, int(settings.loading.max_file_mb * 1024 * 1024))
+    text = clean(raw)
+    info = item.info
+    if not info.title:
+        info = DocumentInfo(**{**info.to_dict(), "title": derive_title(text) or Path(info.file).stem})
+    doc = Document(info=info, text=text)
+    sections = parse_sections(text, info.title)
+    chunks = chunk_document(doc, sections, settings.chunking)
+    if not chunks:
+        from .errors import EmptyDocumentError
+
+        raise EmptyDocumentError(f"{info.file}: no text left after cleaning. Check the file's content.")
+    return doc, chunks, len(sections)
+
+
+class Assistant:
+    """The one entry point for the CLI, the UI and the eval: build, search, ask, check."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or load_settings()
+        self.embedder = embedder or make_embedder(self.settings)
+        self._index: LoadedIndex | None = None
+        self._retriever: Retriever | None = None
+
+    # ----- ingestion and building -----
+    def ingest(self, corpus: Path | None = None, progress: Progress | None = None,
+               reuse: dict[str, tuple[Document, list[Chunk]]] | None = None) -> IngestResult:
+        """Ingest every file of a corpus folder; unreadable files are reported and skipped.
+
+        Args:
+            corpus: The folder (default ``paths.corpus``).
+            progress: Called as ``progress(file, done, total)``.
+            reuse: Already-ingested documents by file sha256 (unchanged files are not re-read).
+        """
+        files = discover(corpus or self.settings.paths.corpus)
+        result = IngestResult(files=files)
+        for done, item in enumerate(files, start=1):
+            if progress:
+                progress(item.info.file, done, len(files))
+            cached = (reuse or {}).get(item.sha256)
+            try:
+                if cached and cached[0].info == item.info:
+                    doc, chunks = cached
+                    n_sections = len({c.section_path for c in chunks})
+                else:
+                    doc, chunks, n_sections = ingest_file(item, self.settings)
+            except DocumentError as exc:
+                log.warning("Skipped %s: %s", item.info.file, exc)
+                result.skipped.append({"file": item.info.file, "reason": str(exc), "type": type(exc).__name__})
+                continue
+            result.documents.append(doc)
+            result.chunks.extend(chunks)
+            result.sections += n_sections
+        return result
+
+    def _previous(self) -> tuple[dict[str, tuple[Document, list[Chunk]]], dict[str, np.ndarray]]:
+        """Documents and vectors of the current index, for incremental builds (empty if unusable)."""
+        try:
+            old = load_index(self.store_dir, self.settings)
+        except AssistantError:
+            return {}, {}
+        if old.manifest.get("settings_fingerprint") != self.settings.index_fingerprint():
+            return {}, {}
+        by_doc: dict[str, list[Chunk]] = {}
+        for chunk in old.chunks:
+            by_doc.setdefault(chunk.doc_id, []).append(chunk)
+        reuse = {}
+        sha_by_file = old.manifest.get("files", {})
+        for doc_id, info in old.documents.items():
+            sha = sha_by_file.get(info.file)
+            if sha and doc_id in by_doc:
+                reuse[sha] = (Document(info=info, text=old.document_text(doc_id)), by_doc[doc_id])
+        vectors = {text_hash(passage_for_embedding(c)): np.array(old.vectors[i]) for i, c in enumerate(old.chunks)}
+        return reuse, vectors
+
+    def build(self, corpus: Path | None = None, force: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Build or update the index; only new or changed documents are re-read and re-embedded.
+
+        Args:
+            corpus: The folder (default ``paths.corpus``).
+            force: Rebuild even when the index is current.
+            progress: Called as ``progress(stage, done, total)``.
+        """
+        started = time.perf_counter()
+        corpus = corpus or self.settings.paths.corpus
+        folder = self.store_dir
+        if not force:
+            reason = self.index_problem(corpus)
+            if reason is None:
+                manifest = read_manifest(folder)
+                return BuildReport(False, "index is current", manifest["n_documents"], manifest["n_chunks"], 0,
+                                   manifest["n_chunks"], manifest.get("skipped", []), time.perf_counter() - started)
+        else:
+            reason = "forced"
+        reuse, cached = self._previous() if not force else ({}, {})
+        result = self.ingest(corpus, progress=(lambda f, d, t: progress("ingest", d, t)) if progress else None,
+                             reuse=reuse)
+        passages = [passage_for_embedding(c) for c in result.chunks]
+        keys = [text_hash(p) for p in passages]
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        dim = self.embedder.dim
+        vectors = np.zeros((len(passages), dim), dtype=np.float32)
+        for i, key in enumerate(keys):
+            if key in cached and cached[key].shape == (dim,):
+                vectors[i] = cached[key]
+        batch = max(1, self.settings.embedding.batch_size)
+        for start in range(0, len(missing), batch):
+            ids = missing[start : start + batch]
+            vectors[ids] = self.embedder.embed_passages([passages[i] for i in ids])
+            if progress:
+                progress("embed", min(start + batch, len(missing)), len(missing))
+        contents = IndexContents(
+            chunks=result.chunks,
+            vectors=vectors,
+            documents={d.doc_id: d.info for d in result.documents},
+            texts={d.doc_id: d.text for d in result.documents},
+            files={f.info.file: f.sha256 for f in result.files},
+            corpus_hash=corpus_hash(result.files),
+            model_id=self.embedder.model_id,
+            skipped=result.skipped,
+        )
+        write_index(folder, contents, self.settings)
+        self._index = self._retriever = None
+        return BuildReport(True, reason or "", len(result.documents), len(result.chunks), len(missing),
+                           len(passages) - len(missing), result.skipped, time.perf_counter() - started)
+
+    def check_index(self, corpus: Path | None = None) -> None:
+        """Raise when the index cannot be used as it is.
+
+        Raises:
+            IndexMissingError: No index has been built.
+            CorruptIndexError: An index file is missing, truncated or changed.
+            StaleIndexError: The corpus or the index-shaping settings changed since the build.
+        """
+        manifest = read_manifest(self.store_dir)
+        verify_files(self.store_dir, manifest)
+        files = discover(corpus or self.settings.paths.corpus)
+        reason = staleness(manifest, self.settings, corpus_hash(files), self.embedder.model_id)
+        if reason:
+            raise StaleIndexError(f"The index in {self.store_dir} is stale: {reason}. Run `assistant build`.")
+
+    def index_problem(self, corpus: Path | None = None) -> str | None:
+        """Why the index cannot be used as it is (missing, stale, corrupt), or ``None`` when it is current."""
+        try:
+            self.check_index(corpus)
+        except IndexStateError as exc:
+            return str(exc)
+        return None
+
+    def open_index(self, rebuild: bool = False, progress: Progress | None = None) -> LoadedIndex:
+        """Load the index, checking it is current and intact.
+
+        Args:
+            rebuild: Rebuild a missing, stale or corrupt index instead of raising.
+            progress: Build progress callback.
+
+        Raises:
+            IndexStateError: The index is missing, stale or corrupt and ``rebuild`` is false.
+        """
+        if self._index is not None:
+            return self._index
+        try:
+            self.check_index()
+            self._index = load_index(self.store_dir, self.settings)
+        except IndexStateError as exc:
+            if not rebuild:
+                raise
+            log.warning("Rebuilding the index: %s", exc)
+            self.build(force=not isinstance(exc, StaleIndexError), progress=progress)
+            self._index = load_index(self.store_dir, self.settings)
+        self._retriever = Retriever(self._index, self.embedder, self.settings)
+        return self._index
+
+    @property
+    def store_dir(self) -> Path:
+        """The folder of the built index (``paths.index/store``; ``ingest`` output sits beside it)."""
+        return self.settings.paths.index / "store"
+
+    @property
+    def retriever(self) -> Retriever:
+        """The retriever over the open index (opened without rebuilding if needed)."""
+        if self._retriever is None:
+            self.open_index()
+        return self._retriever  # type: ignore[return-value]
+
+    # ----- search -----
+    def search(self, query: str, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None) -> list[Hit]:
+        """Search the open index; see :meth:`Retriever.search`."""
+        return self.retriever.search(query, k=k, mode=mode, filters=filters)

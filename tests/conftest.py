@@ -1,0 +1,50 @@
+"""Shared fixtures: real seed excerpts, per-test settings under tmp_path, one real model per session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.pipeline import Assistant
+from assistant.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+
+
+def make_settings(tmp: Path, corpus: Path, model: str = "hash:256", **sections: dict) -> Settings:
+    """Settings whose corpus and index live under ``tmp`` (the model cache stays shared)."""
+    overrides: dict = {"paths": {"corpus": str(corpus), "index": str(tmp / "index")}, "embedding": {"model": model}}
+    for name, values in sections.items():
+        overrides.setdefault(name, {}).update(values)
+    return load_settings(overrides=overrides)
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """A corpus folder with three real seed documents and the real manifest."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("003_6a6d947e374aa1af.txt", "004_31686fc52e7b446b.txt", "002_918026e46bde4402.txt"):
+        shutil.copy(CORPUS / name, folder / name)
+    shutil.copy(CORPUS / "manifest.toml", folder / "manifest.toml")
+    return folder
+
+
+@pytest.fixture
+def hash_assistant(tmp_path: Path, small_corpus: Path) -> Assistant:
+    """An Assistant over the small corpus with the deterministic hash embedder (no model load)."""
+    return Assistant(make_settings(tmp_path, small_corpus))
+
+
+@pytest.fixture(scope="session")
+def real_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The real embedding model over the whole seed corpus, built once per test session."""
+    tmp = tmp_path_factory.mktemp("real")
+    assistant = Assistant(make_settings(tmp, CORPUS, model=Settings().embedding.model))
+    assistant.build()
+    assistant.open_index()
+    return assistant
