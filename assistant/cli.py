@@ -220,6 +220,59 @@ def search(ctx: click.Context, query: str | None, k: int | None, mode: str | Non
     _batch(query, "query", handle, _render_search, as_json)
 
 
+def _render_answer(result: dict) -> str:
+    lines = [result["answer"]]
+    label = "最接近的章节" if result["refused"] else "引用"
+    if result["citations"]:
+        lines.append(f"\n{label}:")
+    for c in result["citations"]:
+        path = " › ".join(c["section_path"])
+        lines.append(f"[{c['n']}] 《{c['title']}》({c['date']}, {c['publisher']}) {path}\n    “{c['quote']}”")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--backend", type=click.Choice(["extractive", "openai", "local"]), default=None, help="Answer backend.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.pass_context
+def ask(ctx: click.Context, question: str | None, backend: str | None, as_json: bool) -> None:
+    """Answer a question with citations; with no QUESTION, read one per line from standard input."""
+    from .pipeline import Assistant
+
+    try:
+        assistant = Assistant(_settings(ctx, **{"answer.backend": backend}))
+        _open(assistant)
+    except AssistantError as exc:
+        _fail(exc)
+    _batch(question, "question", lambda q: assistant.ask(q).to_dict(), _render_answer, as_json)
+
+
+def _render_verdict(result: dict) -> str:
+    from .prompts import VERDICT_LABELS
+
+    lines = [f"{VERDICT_LABELS.get(result['verdict'], result['verdict'])} ({result['verdict']}): {result['reason']}"]
+    for c in result["citations"]:
+        lines.append(f"[{c['n']}] 《{c['title']}》 {' › '.join(c['section_path'])}\n    “{c['quote']}”")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("claim", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per claim.")
+@click.pass_context
+def check(ctx: click.Context, claim: str | None, as_json: bool) -> None:
+    """Check a claim against the documents; with no CLAIM, read one per line from standard input."""
+    from .pipeline import Assistant
+
+    try:
+        assistant = Assistant(_settings(ctx))
+        _open(assistant)
+    except AssistantError as exc:
+        _fail(exc)
+    _batch(claim, "claim", lambda c: assistant.check(c).to_dict(), _render_verdict, as_json)
+
+
 @main.command("settings")
 @click.pass_context
 def show_settings(ctx: click.Context) -> None:

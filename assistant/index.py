@@ -69,6 +69,13 @@ class LoadedIndex:
     documents: dict[str, DocumentInfo]
     dense: FaissStore
     keyword: KeywordIndex
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def document_texts(self) -> dict[str, str]:
+        """All cleaned texts by doc id (read once, then cached)."""
+        if not self._texts:
+            self._texts = {doc_id: self.document_text(doc_id) for doc_id in self.documents}
+        return self._texts
 
     def document_text(self, doc_id: str) -> str:
         """The cleaned text of a document (what chunk offsets point into).

@@ -10,18 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from .answer import Extractor, idf_table
 from .chunk import chunk_document
+from .claims import check_claim
 from .clean import clean
 from .corpus import CorpusFile, corpus_hash, discover
 from .embed import Embedder, make_embedder
 from .errors import AssistantError, DocumentError, IndexStateError, StaleIndexError
+from .followup import resolve_followup
 from .index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
 from .load import load_text
 from .retrieve import Filters, Retriever
 from .script import normalize
 from .settings import Settings, load_settings
 from .structure import derive_title, parse_sections
-from .types import Chunk, Document, DocumentInfo, Hit
+from .types import Answer, Chunk, Document, DocumentInfo, Hit, Verdict
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -87,6 +90,7 @@ class Assistant:
         self.embedder = embedder or make_embedder(self.settings)
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
+        self._extractor: Extractor | None = None
 
     # ----- ingestion and building -----
     def ingest(self, corpus: Path | None = None, progress: Progress | None = None,
@@ -186,7 +190,7 @@ class Assistant:
             skipped=result.skipped,
         )
         write_index(folder, contents, self.settings)
-        self._index = self._retriever = None
+        self._index = self._retriever = self._extractor = None
         return BuildReport(True, reason or "", len(result.documents), len(result.chunks), len(missing),
                            len(passages) - len(missing), result.skipped, time.perf_counter() - started)
 
@@ -248,6 +252,124 @@ class Assistant:
         if self._retriever is None:
             self.open_index()
         return self._retriever  # type: ignore[return-value]
+
+    # ----- documents -----
+    def documents(self) -> list[dict]:
+        """The indexed documents with their metadata and chunk counts."""
+        index = self.open_index()
+        counts: dict[str, int] = {}
+        for chunk in index.chunks:
+            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        uploads = self._uploads_prefix()
+        return [
+            {**info.to_dict(), "chunks": counts.get(doc_id, 0), "removable": info.file.startswith(uploads)}
+            for doc_id, info in index.documents.items()
+        ]
+
+    def _uploads_prefix(self) -> str:
+        try:
+            return self.settings.paths.uploads.resolve().relative_to(self.settings.paths.corpus.resolve()).as_posix() + "/"
+        except ValueError:
+            return "\0"  # uploads outside the corpus are never indexed, so nothing is removable
+
+    def add_document(self, name: str, data: bytes, progress: Progress | None = None) -> DocumentInfo:
+        """Store an uploaded file, check it can be read, and index it incrementally.
+
+        Raises:
+            DocumentError: Wrong type, too large, empty, or unreadable (the file is not kept).
+        """
+        from .script import detect_script
+        from .uploads import add_manifest_entry, store_upload
+
+        folder = self.settings.paths.uploads
+        path = store_upload(folder, name, data, int(self.settings.ui.max_upload_mb * 1024 * 1024))
+        try:
+            item = next(f for f in discover(self.settings.paths.corpus) if f.path.resolve() == path.resolve())
+            doc, _, _ = ingest_file(item, self.settings)
+        except (DocumentError, StopIteration) as exc:
+            path.unlink(missing_ok=True)
+            if isinstance(exc, StopIteration):
+                raise DocumentError(f"{path.name}: the uploads folder is not inside the corpus folder.") from None
+            raise
+        entry = {"file": path.name, "title": doc.info.title, "doc_type": "上传文件",
+                 "date": time.strftime("%Y-%m-%d"), "script": detect_script(doc.text[:2000])}
+        add_manifest_entry(folder, entry)
+        self.build(progress=progress)
+        index = self.open_index()
+        return next(info for info in index.documents.values() if info.file.endswith("/" + path.name))
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove an uploaded document from the corpus and the index (bundled documents stay).
+
+        Raises:
+            DocumentError: The document is unknown or not an upload.
+        """
+        index = self.open_index()
+        info = index.documents.get(doc_id)
+        if info is None:
+            raise DocumentError(f"No document {doc_id!r} in the index.")
+        if not info.file.startswith(self._uploads_prefix()):
+            raise DocumentError(f"{info.title or doc_id} is part of the bundled corpus; only uploads can be removed here.")
+        from .uploads import remove_manifest_entry
+
+        path = self.settings.paths.corpus / info.file
+        path.unlink(missing_ok=True)
+        remove_manifest_entry(path.parent, path.name)
+        self.build()
+        self.open_index()
+
+    def document_text(self, doc_id: str) -> str:
+        """The cleaned text of an indexed document (what citation offsets point into)."""
+        return self.open_index().document_text(doc_id)
+
+    # ----- answers -----
+    @property
+    def extractor(self) -> Extractor:
+        """The extractive answerer over the open index (IDF table built on first use)."""
+        if self._extractor is None:
+            index = self.open_index() if self._index is None else self._index
+            self._extractor = Extractor(self.settings.answer, idf_table([c.text_norm for c in index.chunks]))
+        return self._extractor
+
+    def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
+        """Answer a question with citations, or refuse with the closest sections.
+
+        Args:
+            question: The question in simplified or traditional Chinese, or English.
+            history: Earlier questions of the conversation, oldest first (for follow-ups like "那沈阳呢？").
+            backend: ``extractive`` (default from settings), ``openai`` or ``local``.
+
+        Raises:
+            QueryError: The question is empty.
+            ModelUnavailableError: An LLM backend is not reachable or not installed.
+        """
+        backend = backend or self.settings.answer.backend
+        query = resolve_followup(question, history or [])
+        hits = self.search(query, k=self.settings.answer.top_k)
+        index = self.open_index()
+        texts = index.document_texts()
+        evidence = self.extractor.evidence(query, hits, self.retriever.cosines(query, hits), texts)
+        if backend == "extractive":
+            answer = self.extractor.answer(question, evidence, index.documents, "extractive", hits, texts)
+        else:
+            from .generate import generate_answer
+
+            answer = generate_answer(question, evidence, hits, index.documents, texts, self.settings, backend,
+                                     self.extractor)
+        if query != question:
+            answer = Answer(answer.question, answer.answer, answer.refused, answer.backend, answer.citations,
+                            {**answer.extra, "resolved_question": query})
+        return answer
+
+    def check(self, claim: str) -> Verdict:
+        """Check a claim against the documents: supported, contradicted (with what differs) or not_found.
+
+        Raises:
+            QueryError: The claim is empty.
+        """
+        hits = self.search(claim, k=self.settings.answer.top_k)
+        index = self.open_index()
+        return check_claim(claim, hits, index.document_texts(), index.documents, self.settings.answer)
 
     # ----- search -----
     def search(self, query: str, k: int | None = None, mode: str | None = None,

@@ -49,6 +49,19 @@ class Retriever:
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
         self.index, self.embedder, self.settings = index, embedder, settings.retrieval
+        self._last_query: tuple[str, np.ndarray] | None = None
+        self.positions = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+
+    def query_vector(self, query_norm: str) -> np.ndarray:
+        """The query's embedding (the last one is cached: answering reuses the search's vector)."""
+        if self._last_query is None or self._last_query[0] != query_norm:
+            self._last_query = (query_norm, self.embedder.embed_queries([query_norm])[0])
+        return self._last_query[1]
+
+    def cosines(self, query: str, hits: list[Hit]) -> list[float]:
+        """Cosine similarity of the query with each hit's chunk vector."""
+        vector = self.query_vector(normalize(query))
+        return [float(np.dot(self.index.vectors[self.positions[h.chunk.chunk_id]], vector)) for h in hits]
 
     def _allowed(self, filters: Filters) -> np.ndarray | None:
         if not filters:
@@ -70,7 +83,7 @@ class Retriever:
 
     def dense_scores(self, query: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
         """Top-``n`` cosine similarities; exact over the allowed chunks when filtering."""
-        vector = self.embedder.embed_queries([query])
+        vector = self.query_vector(query)[None, :]
         if allowed is not None:
             positions = np.flatnonzero(allowed)
             sims = np.asarray(self.index.vectors[positions] @ vector[0]) if len(positions) else np.zeros(0)

@@ -89,8 +89,10 @@ class AnswerSettings(_Section):
     """Extractive answers, refusal and LLM backends."""
 
     backend: Literal["extractive", "openai", "local"] = Field("extractive", description="Answer backend.")
+    top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(0.5, ge=0, le=1, description="Evidence support below this refuses.")
+    claim_min_overlap: float = Field(0.5, ge=0, le=1, description="Least claim/passage overlap for a passage to count.")
     llm_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
     llm_model: str = Field("qwen2.5", description="Model name sent to the endpoint.")
     llm_api_key: str = Field("", description="API key (falls back to OPENAI_API_KEY).")

@@ -45,7 +45,7 @@ def test_truncated_faiss_file_is_detected_and_rebuilt(hash_assistant: Assistant)
     dense = hash_assistant.store_dir / "dense.faiss"
     dense.write_bytes(dense.read_bytes()[:100])
     fresh = Assistant(hash_assistant.settings, hash_assistant.embedder)
-    with pytest.raises(CorruptIndexError, match="dense.faiss"):
+    with pytest.raises(CorruptIndexError, match=r"dense\.faiss"):
         fresh.open_index()
     fresh.open_index(rebuild=True)
     assert fresh.search("沈阳", k=3, mode="dense")

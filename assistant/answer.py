@@ -1,0 +1,228 @@
+"""Answer: extractive answers from retrieved chunks, with exact quotes, and a calibrated refusal."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .keyword import STOPWORDS, bigrams
+from .places import extract_places
+from .prompts import ENGLISH_LEAD, refusal_for
+from .quantities import extract
+from .script import detect_script, normalize, to_simplified, to_traditional
+from .settings import AnswerSettings
+from .types import Answer, Citation, DocumentInfo, Hit
+
+# A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
+_SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
+# Words that ask for a figure: "多少", "几", "比重", "占比".
+_ASKS_FIGURE = re.compile(r"多少|几|比重|占比|比例|目标|规模|数量|达到|how (?:many|much)|what (?:share|percent)", re.I)
+# Question words whose bigrams carry no content: "是多少", "有哪些", "怎么样".
+_QUESTION_BIGRAMS = frozenset(bigrams("多少什么哪些怎么怎样如何是否为什么请问要求提出主要包括有哪"))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved chunk, located in the cleaned document."""
+
+    hit: Hit
+    start: int
+    end: int
+    text: str
+    norm: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Scored sentences for a question and the overall support for answering it."""
+
+    sentences: list[tuple[float, Sentence]]
+    support: float
+    features: dict[str, float]
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    r"""Sentence spans of ``text`` shifted by ``offset``, surrounding whitespace trimmed.
+
+    Example: ``"第三節 建設教育強省\\n\\n推進…。加快…。"`` → three spans (heading line, two sentences).
+    """
+    spans, position = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end() if match.group()[0] != "\n" else match.start()
+        piece = text[position:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((offset + position + lead, offset + position + len(piece.rstrip())))
+        position = match.end()
+    if text[position:].strip():
+        piece = text[position:]
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((offset + position + lead, offset + position + len(piece.rstrip())))
+    return spans
+
+
+def content_bigrams(text_norm: str) -> set[str]:
+    """Bigrams that carry the content of a question (question words and stopwords dropped).
+
+    Example: ``辽宁到2025年数字经济要占多少`` → ``{'辽宁', '数字', '字经', '经济', '2025', …}``.
+    """
+    return {t for t in bigrams(text_norm) if t not in STOPWORDS and t not in _QUESTION_BIGRAMS and len(t) > 1}
+
+
+class Extractor:
+    """Selects, scores and cites the sentences that answer a question.
+
+    Args:
+        settings: Answer settings (sentences per answer, refusal threshold).
+        idf: Inverse document frequency of a bigram over the indexed chunks.
+    """
+
+    def __init__(self, settings: AnswerSettings, idf: Callable[[str], float]) -> None:
+        self.settings, self.idf = settings, idf
+
+    def _coverage(self, wanted: set[str], text_norm: str) -> float:
+        if not wanted:
+            return 0.0
+        have = set(bigrams(text_norm))
+        total = sum(self.idf(t) for t in wanted)
+        return sum(self.idf(t) for t in wanted if t in have) / total if total else 0.0
+
+    def evidence(self, question: str, hits: list[Hit], dense_cosines: list[float], texts: dict[str, str]) -> Evidence:
+        """Score every sentence of the top hits and estimate how well they support an answer.
+
+        Args:
+            question: The question as asked.
+            hits: Retrieved chunks, best first.
+            dense_cosines: Cosine similarity of the question with each hit (same order).
+            texts: Cleaned document texts by doc id (quotes are cut from them).
+        """
+        q_norm = normalize(question)
+        wanted = content_bigrams(q_norm)
+        asks_figure = bool(_ASKS_FIGURE.search(q_norm))
+        scored: list[tuple[float, Sentence]] = []
+        chunk_cover = []
+        for rank, hit in enumerate(hits):
+            chunk = hit.chunk
+            context = normalize(" ".join(chunk.section_path)) + " " + chunk.text_norm
+            chunk_cover.append(self._coverage(wanted, context))
+            heading = normalize(" ".join(chunk.section_path))
+            for start, end in sentence_spans(chunk.text, chunk.start):
+                raw = texts[chunk.doc_id][start:end]
+                norm = normalize(raw)
+                if len(norm) < 6 or raw.strip() in chunk.section_path:
+                    continue  # too short to answer anything, or the section's own heading line
+                score = self._coverage(wanted, norm) + 0.3 * self._coverage(wanted, heading)
+                score += 0.35 / (1 + rank)
+                if asks_figure and extract(raw):
+                    score += 0.15
+                scored.append((score, Sentence(hit, start, end, raw, norm)))
+        scored.sort(key=lambda item: -item[0])
+        lexical = max(chunk_cover[:3], default=0.0)
+        dense = max(dense_cosines[:3], default=0.0)
+        missing = self._missing_entities(q_norm, hits[:3])
+        features = {"lexical": lexical, "dense": dense, "missing": float(missing)}
+        return Evidence(scored, self.support(features), features)
+
+    @staticmethod
+    def _missing_entities(q_norm: str, hits: list[Hit]) -> int:
+        """Places and years the question names that none of the top chunks (or their titles) mention."""
+        context = normalize(" ".join(h.chunk.title + " " + " ".join(h.chunk.section_path) + " " + h.chunk.text for h in hits))
+        places = {p.name_norm for p in extract_places(q_norm)}
+        missing = sum(1 for name in places if name not in context)
+        years = {q.value for q in extract(q_norm) if q.kind == "year"}
+        context_years = {q.value for q in extract(context) if q.kind == "year"}
+        return missing + sum(1 for y in years if y not in context_years)
+
+    def support(self, features: dict[str, float]) -> float:
+        """Combine the features into one support value in [0, 1] (compared with ``refusal_threshold``)."""
+        dense = min(1.0, max(0.0, (features["dense"] - 0.78) / 0.12))
+        base = max(features["lexical"], 0.5 * features["lexical"] + 0.5 * dense)
+        return base * (0.4 ** features["missing"])
+
+    def answer(self, question: str, evidence: Evidence, documents: dict[str, DocumentInfo], backend: str = "extractive",
+               closest: list[Hit] | None = None, texts: dict[str, str] | None = None) -> Answer:
+        """Compose the extractive answer (or a refusal) from scored evidence.
+
+        Args:
+            question: The question as asked (its script decides the answer's script).
+            evidence: Output of :meth:`evidence`.
+            documents: Document metadata for citations.
+            backend: Name recorded in the answer.
+            closest: Hits to show as closest sections on refusal.
+            texts: Cleaned document texts (needed for refusals' closest-section quotes).
+        """
+        script = detect_script(question)
+        extra = {"support": round(evidence.support, 4), "features": {k: round(v, 4) for k, v in evidence.features.items()}}
+        if evidence.support < self.settings.refusal_threshold or not evidence.sentences:
+            citations = self._closest(closest or [], documents, texts or {})
+            return Answer(question, refusal_for(script), True, backend, tuple(citations), extra)
+        chosen: list[Sentence] = []
+        best = evidence.sentences[0][0]
+        for score, sentence in evidence.sentences:
+            if len(chosen) >= self.settings.max_sentences or score < 0.6 * best:
+                break
+            if any(_similar(sentence.norm, other.norm) for other in chosen):
+                continue  # a near-duplicate of a chosen sentence (the same fact in another article)
+            chosen.append(sentence)
+        citations = [_citation(n, s.hit, s.start, s.end, s.text, documents) for n, s in enumerate(chosen, start=1)]
+        parts = [f"{_in_script(s.text, script)}[{n}]" for n, s in enumerate(chosen, start=1)]
+        text = "".join(parts) if script != "latin" else ENGLISH_LEAD + " " + " ".join(parts)
+        return Answer(question, text, False, backend, tuple(citations), extra)
+
+    def _closest(self, hits: list[Hit], documents: dict[str, DocumentInfo], texts: dict[str, str]) -> list[Citation]:
+        out = []
+        for n, hit in enumerate(hits[:3], start=1):
+            spans = [(s, e) for s, e in sentence_spans(hit.chunk.text, hit.chunk.start)
+                     if hit.chunk.text[s - hit.chunk.start : e - hit.chunk.start] not in hit.chunk.section_path]
+            start, end = spans[0] if spans else (hit.chunk.start, hit.chunk.end)
+            quote = texts.get(hit.chunk.doc_id, "")[start:end] or hit.chunk.text
+            out.append(_citation(n, hit, start, end, quote, documents))
+        return out
+
+
+def _similar(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Near-duplicate test: Jaccard similarity of character bigrams."""
+    x, y = set(bigrams(a)), set(bigrams(b))
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold
+
+
+def _in_script(text: str, script: str) -> str:
+    if script == "traditional":
+        return to_traditional(to_simplified(text))
+    if script == "simplified":
+        return to_simplified(text)
+    return text
+
+
+def _citation(n: int, hit: Hit, start: int, end: int, quote: str, documents: dict[str, DocumentInfo]) -> Citation:
+    info = documents.get(hit.chunk.doc_id)
+    return Citation(
+        n=n,
+        chunk_id=hit.chunk.chunk_id,
+        doc_id=hit.chunk.doc_id,
+        title=hit.chunk.title,
+        date=info.date if info else "",
+        publisher=info.publisher if info else "",
+        section_path=hit.chunk.section_path,
+        quote=quote,
+        start=start,
+        end=end,
+    )
+
+
+def idf_table(texts_norm: list[str]) -> Callable[[str], float]:
+    """An IDF function over chunk texts (bigram document frequencies), smoothed; unknown bigrams get the maximum."""
+    df: dict[str, int] = {}
+    for text in texts_norm:
+        for token in set(bigrams(text)):
+            df[token] = df.get(token, 0) + 1
+    n = max(1, len(texts_norm))
+    top = math.log(1 + n)
+
+    def idf(token: str) -> float:
+        count = df.get(token, 0)
+        return math.log(1 + (n - count + 0.5) / (count + 0.5)) if count else top
+
+    return idf

@@ -1,0 +1,88 @@
+"""Claims: verdicts on a reporter's claim (supported / contradicted / not_found) against retrieved passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .answer import sentence_spans
+from .prompts import NOT_FOUND_REASON
+from .settings import AnswerSettings
+from .types import Citation, DocumentInfo, Hit, Mismatch, Verdict
+from .verify import Comparison, compare
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit: Hit
+    comparison: Comparison
+
+
+def _citation(n: int, hit: Hit, start: int, end: int, texts: dict[str, str], docs: dict[str, DocumentInfo]) -> Citation:
+    info = docs.get(hit.chunk.doc_id)
+    return Citation(n, hit.chunk.chunk_id, hit.chunk.doc_id, hit.chunk.title, info.date if info else "",
+                    info.publisher if info else "", hit.chunk.section_path, texts[hit.chunk.doc_id][start:end], start, end)
+
+
+def _sentence_around(hit: Hit, start: int, end: int) -> tuple[int, int]:
+    """The sentence of the chunk that contains the span ``[start, end)`` (document offsets)."""
+    for s, e in sentence_spans(hit.chunk.text, hit.chunk.start):
+        if s <= start and end <= e:
+            return s, e
+    return hit.chunk.start, hit.chunk.end
+
+
+def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[str, DocumentInfo],
+                settings: AnswerSettings) -> Verdict:
+    """Judge a claim against the best-matching retrieved passage.
+
+    The passage with the highest lexical overlap with the claim decides (a supporting passage wins near-ties);
+    a number, year, unit or place that differs there makes the claim ``contradicted``; no passage about the claim
+    makes it ``not_found``.
+
+    Args:
+        claim: The claim as pasted.
+        hits: Retrieved chunks, best first.
+        texts: Cleaned document texts by doc id.
+        docs: Document metadata for citations.
+        settings: Answer settings (``claim_min_overlap``).
+
+    Returns:
+        The verdict with reason, mismatches located in the document and citations.
+    """
+    candidates = [
+        _Candidate(hit, compare(claim, hit.chunk.text, min_overlap=settings.claim_min_overlap)) for hit in hits
+    ]
+    related = [c for c in candidates if c.comparison.verdict != "unrelated"]
+    extra = {"overlap": round(max((c.comparison.overlap for c in candidates), default=0.0), 4)}
+    if not related:
+        closest = [_citation(n, c.hit, *_first_sentence(c.hit), texts, docs) for n, c in enumerate(candidates[:3], 1)]
+        return Verdict(claim, "not_found", NOT_FOUND_REASON, (), tuple(closest), extra)
+    top_overlap = max(c.comparison.overlap for c in related)
+    near = [c for c in related if c.comparison.overlap >= top_overlap - 0.05]
+    best = next((c for c in near if c.comparison.verdict == "supported"), near[0])
+    hit, comparison = best.hit, best.comparison
+    offset = hit.chunk.start
+    mismatches = tuple(
+        Mismatch(m.kind, m.claim_value, m.document_value, m.start + offset, m.end + offset) for m in comparison.mismatches
+    )
+    spans = sorted({_sentence_around(hit, m.start, m.end) for m in mismatches})
+    if not spans:
+        spans = [_best_sentence(hit, claim)]
+    citations = tuple(_citation(n, hit, s, e, texts, docs) for n, (s, e) in enumerate(spans, start=1))
+    return Verdict(claim, comparison.verdict, comparison.reason, mismatches, citations,
+                   {**extra, "matched": list(comparison.matched)})
+
+
+def _first_sentence(hit: Hit) -> tuple[int, int]:
+    spans = [(s, e) for s, e in sentence_spans(hit.chunk.text, hit.chunk.start) if e - s > 8]
+    return spans[0] if spans else (hit.chunk.start, hit.chunk.end)
+
+
+def _best_sentence(hit: Hit, claim: str) -> tuple[int, int]:
+    """The sentence of the chunk that overlaps the claim most."""
+    from .verify import overlap
+
+    spans = sentence_spans(hit.chunk.text, hit.chunk.start)
+    text = hit.chunk.text
+    return max(spans, key=lambda se: overlap(claim, text[se[0] - hit.chunk.start : se[1] - hit.chunk.start]),
+               default=(hit.chunk.start, hit.chunk.end))
