@@ -19,8 +19,10 @@ from .types import Answer, Citation, DocumentInfo, Hit
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 # Words that ask for a figure: "多少", "几", "比重", "占比".
 _ASKS_FIGURE = re.compile(r"多少|几|比重|占比|比例|目标|规模|数量|达到|how (?:many|much)|what (?:share|percent)", re.I)
-# Question words whose bigrams carry no content: "是多少", "有哪些", "怎么样".
-_QUESTION_BIGRAMS = frozenset(bigrams("多少什么哪些怎么怎样如何是否为什么请问要求提出主要包括有哪"))
+# Question words, cut out before taking bigrams so none spans into them: "是多少", "有哪些", "要占多少".
+_QUESTION_WORDS = re.compile(
+    r"多少|什么|哪些|哪个|哪里|怎么样?|怎样|如何|是否|为什么|请问|有没有|几[个项家条年]?|吗|呢|要|是|有|的|了|到|将|把|在|和|与|及"
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def content_bigrams(text_norm: str) -> set[str]:
 
     Example: ``辽宁到2025年数字经济要占多少`` → ``{'辽宁', '数字', '字经', '经济', '2025', …}``.
     """
-    return {t for t in bigrams(text_norm) if t not in STOPWORDS and t not in _QUESTION_BIGRAMS and len(t) > 1}
+    return {t for t in bigrams(_QUESTION_WORDS.sub(" ", text_norm)) if t not in STOPWORDS and len(t) > 1}
 
 
 class Extractor:
@@ -113,7 +115,10 @@ class Extractor:
                 norm = normalize(raw)
                 if len(norm) < 6 or raw.strip() in chunk.section_path:
                     continue  # too short to answer anything, or the section's own heading line
-                score = self._coverage(wanted, norm) + 0.3 * self._coverage(wanted, heading)
+                own = self._coverage(wanted, norm)
+                if rank and own < 0.2:
+                    continue  # a sentence of a lower-ranked chunk that shares almost nothing with the question
+                score = own + 0.3 * self._coverage(wanted, heading)
                 score += 0.35 / (1 + rank)
                 if asks_figure and extract(raw):
                     score += 0.15

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .answer import sentence_spans
 from .prompts import NOT_FOUND_REASON
+from .script import normalize
 from .settings import AnswerSettings
 from .types import Citation, DocumentInfo, Hit, Mismatch, Verdict
 from .verify import Comparison, compare
@@ -32,7 +33,7 @@ def _sentence_around(hit: Hit, start: int, end: int) -> tuple[int, int]:
 
 
 def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[str, DocumentInfo],
-                settings: AnswerSettings) -> Verdict:
+                settings: AnswerSettings, corpus_norm: str = "") -> Verdict:
     """Judge a claim against the best-matching retrieved passage.
 
     The passage with the highest lexical overlap with the claim decides (a supporting passage wins near-ties);
@@ -45,12 +46,14 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
         texts: Cleaned document texts by doc id.
         docs: Document metadata for citations.
         settings: Answer settings (``claim_min_overlap``).
+        corpus_norm: All document texts normalized: a claim about a place no document mentions (another
+            province) is ``not_found``, not ``contradicted``.
 
     Returns:
         The verdict with reason, mismatches located in the document and citations.
     """
     candidates = [
-        _Candidate(hit, compare(claim, hit.chunk.text, min_overlap=settings.claim_min_overlap)) for hit in hits
+        _Candidate(hit, compare(claim, _with_context(hit), min_overlap=settings.claim_min_overlap)) for hit in hits
     ]
     related = [c for c in candidates if c.comparison.verdict != "unrelated"]
     extra = {"overlap": round(max((c.comparison.overlap for c in candidates), default=0.0), 4)}
@@ -61,16 +64,33 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
     near = [c for c in related if c.comparison.overlap >= top_overlap - 0.05]
     best = next((c for c in near if c.comparison.verdict == "supported"), near[0])
     hit, comparison = best.hit, best.comparison
-    offset = hit.chunk.start
+    foreign = [
+        m for m in comparison.mismatches if m.kind == "place" and corpus_norm and normalize(m.claim_value) not in corpus_norm
+    ]
+    if foreign:
+        closest = [_citation(n, c.hit, *_first_sentence(c.hit), texts, docs) for n, c in enumerate(candidates[:3], 1)]
+        reason = f"文件没有涉及{foreign[0].claim_value}的内容。"
+        return Verdict(claim, "not_found", reason, (), tuple(closest), extra)
+    offset, length = hit.chunk.start, len(hit.chunk.text)
     mismatches = tuple(
-        Mismatch(m.kind, m.claim_value, m.document_value, m.start + offset, m.end + offset) for m in comparison.mismatches
+        # A value found in the title or headings (appended after the passage) has no place in the passage: -1.
+        Mismatch(m.kind, m.claim_value, m.document_value, *((m.start + offset, m.end + offset) if m.end <= length else (-1, -1)))
+        for m in comparison.mismatches
     )
-    spans = sorted({_sentence_around(hit, m.start, m.end) for m in mismatches})
+    spans = sorted({_sentence_around(hit, m.start, m.end) for m in mismatches if m.start >= 0})
     if not spans:
         spans = [_best_sentence(hit, claim)]
     citations = tuple(_citation(n, hit, s, e, texts, docs) for n, (s, e) in enumerate(spans, start=1))
     return Verdict(claim, comparison.verdict, comparison.reason, mismatches, citations,
                    {**extra, "matched": list(comparison.matched)})
+
+
+def _with_context(hit: Hit) -> str:
+    """The passage followed by its document title and section path; passage offsets stay valid.
+
+    A year or place stated only in a heading (``2021年沈阳要重点做好十方面工作``) then still counts.
+    """
+    return f"{hit.chunk.text}\n{hit.chunk.title} {' '.join(hit.chunk.section_path)}"
 
 
 def _first_sentence(hit: Hit) -> tuple[int, int]:

@@ -91,6 +91,7 @@ class Assistant:
         self._index: LoadedIndex | None = None
         self._retriever: Retriever | None = None
         self._extractor: Extractor | None = None
+        self._corpus_norm: str | None = None
 
     # ----- ingestion and building -----
     def ingest(self, corpus: Path | None = None, progress: Progress | None = None,
@@ -190,7 +191,7 @@ class Assistant:
             skipped=result.skipped,
         )
         write_index(folder, contents, self.settings)
-        self._index = self._retriever = self._extractor = None
+        self._index = self._retriever = self._extractor = self._corpus_norm = None
         return BuildReport(True, reason or "", len(result.documents), len(result.chunks), len(missing),
                            len(passages) - len(missing), result.skipped, time.perf_counter() - started)
 
@@ -369,7 +370,9 @@ class Assistant:
         """
         hits = self.search(claim, k=self.settings.answer.top_k)
         index = self.open_index()
-        return check_claim(claim, hits, index.document_texts(), index.documents, self.settings.answer)
+        if self._corpus_norm is None:
+            self._corpus_norm = "\n".join(normalize(t) for t in index.document_texts().values())
+        return check_claim(claim, hits, index.document_texts(), index.documents, self.settings.answer, self._corpus_norm)
 
     # ----- search -----
     def search(self, query: str, k: int | None = None, mode: str | None = None,
