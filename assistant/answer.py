@@ -171,7 +171,7 @@ class Extractor:
             if any(_similar(sentence.norm, other.norm) for other in chosen):
                 continue  # a near-duplicate of a chosen sentence (the same fact in another article)
             chosen.append(sentence)
-        citations = [_citation(n, s.hit, s.start, s.end, s.text, documents) for n, s in enumerate(chosen, start=1)]
+        citations = [make_citation(n, s.hit, s.start, s.end, s.text, documents) for n, s in enumerate(chosen, start=1)]
         parts = [f"{_in_script(s.text, script)}[{n}]" for n, s in enumerate(chosen, start=1)]
         text = "".join(parts) if script != "latin" else ENGLISH_LEAD + " " + " ".join(parts)
         return Answer(question, text, False, backend, tuple(citations), extra)
@@ -183,7 +183,7 @@ class Extractor:
                      if hit.chunk.text[s - hit.chunk.start : e - hit.chunk.start] not in hit.chunk.section_path]
             start, end = spans[0] if spans else (hit.chunk.start, hit.chunk.end)
             quote = texts.get(hit.chunk.doc_id, "")[start:end] or hit.chunk.text
-            out.append(_citation(n, hit, start, end, quote, documents))
+            out.append(make_citation(n, hit, start, end, quote, documents))
         return out
 
 
@@ -201,7 +201,8 @@ def _in_script(text: str, script: str) -> str:
     return text
 
 
-def _citation(n: int, hit: Hit, start: int, end: int, quote: str, documents: dict[str, DocumentInfo]) -> Citation:
+def make_citation(n: int, hit: Hit, start: int, end: int, quote: str, documents: dict[str, DocumentInfo]) -> Citation:
+    """A citation of ``quote`` (``text[start:end]`` of the hit's document) with the document's metadata."""
     info = documents.get(hit.chunk.doc_id)
     return Citation(
         n=n,
