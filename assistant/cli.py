@@ -308,20 +308,81 @@ def setup_model(ctx: click.Context) -> None:
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Start the web UI over the corpus (builds the index first if needed)."""
+    """Start the web UI over the corpus at once (a missing or stale index is built in the background)."""
     from .pipeline import Assistant
+    from .ui import launch
 
     try:
-        settings = _settings(ctx, **{"ui.host": host, "ui.port": port})
-        assistant = Assistant(settings)
-        _open(assistant)
+        launch(Assistant(_settings(ctx, **{"ui.host": host, "ui.port": port})))
     except AssistantError as exc:
         _fail(exc)
+
+
+@main.command("eval")
+@click.option("--set", "eval_set", type=click.Path(dir_okay=False, path_type=Path), default=Path("eval/dev.jsonl"),
+              show_default=True, help="Eval set in the eval/dev.jsonl format.")
+@click.option("--modes", default=None, help="Comma-separated modes [default: bm25,dense,hybrid,naive; with --corpus: "
+              "bm25,dense,hybrid, always beside the bigram BM25 baseline].")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="TOML settings overrides for this run (an index-shaping change builds in a temp dir).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("eval/runs"), show_default=True,
+              help="Parent folder of run folders.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary (or the comparison) as one JSON object.")
+@click.option("--compare", nargs=2, type=click.Path(exists=True, path_type=Path), default=None,
+              metavar="RUN_A RUN_B", help="Print metric differences between two runs and exit.")
+@click.option("--corpus", "bench_corpus", type=click.Path(exists=True, path_type=Path),
+              help="External set: a .jsonl file of passages or a folder of documents (needs --questions).")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="External set: questions with gold_passage_ids (.jsonl).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions of an external set.")
+@click.option("--no-answers", is_flag=True, help="Skip ask/check (retrieval metrics only).")
+@click.pass_context
+def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_file: Path | None, out: Path,
+                 as_json: bool, compare: tuple[Path, Path] | None, bench_corpus: Path | None, questions: Path | None,
+                 limit: int | None, no_answers: bool) -> None:
+    r"""Evaluate retrieval and answers; write eval/runs/<time>-<fingerprint>/ (records, summary, report, chart).
+
+    \b
+    assistant eval --modes bm25,dense,hybrid,naive --no-answers
+    assistant eval --config tuned.toml
+    assistant eval --compare eval/runs/RUN_A eval/runs/RUN_B
+    assistant eval --corpus ../shared/bench/drcd/corpus.jsonl --questions ../shared/bench/drcd/sample.jsonl
+    """
+    from .errors import ConfigError
+    from .report import compare as compare_runs
+    from .report import load_summary, render_compare, render_console
+
     try:
-        from .ui import launch
-    except ImportError:
-        # Until the UI lands, show that the pipeline works end to end on a sample question.
-        question = "辽宁到2025年数字经济要占多少？"
-        click.echo(_render_search({"query": question, "results": [h.to_dict() for h in assistant.search(question, k=3)]}))
-        return
-    launch(assistant)
+        if compare:
+            rows = compare_runs(load_summary(compare[0]), load_summary(compare[1]))
+            if as_json:
+                _echo_json({"a": str(compare[0]), "b": str(compare[1]), "rows": rows})
+            else:
+                click.echo(render_compare(rows, str(compare[0]), str(compare[1])))
+            return
+        if (bench_corpus is None) != (questions is None):
+            raise ConfigError("--corpus and --questions go together (an external passage set and its questions).")
+        config = config_file or (Path(ctx.obj["config"]) if ctx.obj and ctx.obj.get("config") else None)
+        settings = load_settings(config)
+        chosen = [m.strip() for m in modes.split(",") if m.strip()] if modes else None
+        bar = _Bar()
+        try:
+            if bench_corpus is not None:
+                from .bench import run_bench
+
+                folder, summary = run_bench(settings, bench_corpus, questions, chosen or ["bm25", "dense", "hybrid"],
+                                            out, limit, progress=bar)
+            else:
+                from .evaluate import MODES, run_eval
+
+                folder, summary = run_eval(settings, eval_set, chosen or MODES, out, answers=not no_answers,
+                                           progress=bar, base=load_settings() if config else None)
+        finally:
+            bar.close()
+    except AssistantError as exc:
+        _fail(exc)
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(render_console(summary))
+    click.echo(f"run folder: {folder}", err=True)

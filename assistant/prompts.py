@@ -28,3 +28,62 @@ USER_PROMPT = """文件摘录：
 {passages}
 
 问题：{question}"""
+
+# ----- web UI labels and messages (assistant/ui.py, assistant/ui_render.py) -----
+UI_TITLE = "政策文件问答助手"
+UI_INTRO = "用简体、繁体或英文提问；每个回答都注明出处（文件、章节和原文），可以逐条核对。"
+UI_TAB_ASK = "问答"
+UI_TAB_CHECK = "核查"
+UI_TAB_DOCS = "文档"
+UI_QUESTION = "问题"
+UI_QUESTION_PLACEHOLDER = "例如：辽宁到2025年数字经济要占多少？（可以追问，如“那沈阳呢？”）"
+UI_ASK_BUTTON = "提问"
+UI_CLEAR_BUTTON = "清空对话"
+UI_CHAT_LABEL = "对话"
+UI_EXAMPLES = "示例问题"
+UI_EXAMPLE_QUESTIONS = (
+    "辽宁到2025年数字经济要占多少？",
+    "遼寧十四五期間要培育多少科技型中小企業？",
+    "沈阳2021年要新建多少5G基站？",
+    "What does Liaoning plan for its digital economy?",
+)
+UI_EXAMPLE_CLAIMS = (
+    "辽宁到2025年数字经济核心产业增加值占地区生产总值比重达到10%。",
+    "沈阳2021年要新建5G基站8000个。",
+    "辽宁计划在月球上建设港口。",
+)
+UI_SEARCHING = "正在查找相关文件…"
+UI_RESOLVED = "按上下文理解为：{question}"
+UI_SOURCES = "出处"
+UI_CLOSEST = "最接近的章节"
+UI_REFERENCE = "引用"
+UI_VIEWER = "查看原文"
+UI_VIEWER_CHOICE = "选择一条出处，在整篇文件中定位"
+UI_VIEWER_EMPTY = "提问后，可在这里打开出处所在的整篇文件。"
+UI_CLAIM = "说法"
+UI_CLAIM_PLACEHOLDER = "粘贴一句要核查的说法，例如：沈阳2021年要新建5G基站8000个。"
+UI_CHECK_BUTTON = "核查"
+UI_EVIDENCE = "依据"
+UI_CLAIM_SAYS = "说法为"
+UI_DOCUMENT_SAYS = "文件为"
+UI_MISMATCH_KINDS = {
+    "year": "年份", "percent": "百分比", "points": "百分点", "amount": "金额", "count": "数量", "number": "数值",
+    "place": "地点", "qualifier": "限定",
+}
+UI_DOC_HEADERS = ("标题", "日期", "发布者", "类型", "地区", "片段数")
+UI_UPLOAD = "上传文件（.txt .md .docx .pdf .html，不超过 {mb:g} MB）"
+UI_UPLOADING = "正在加入索引"
+UI_UPLOADED = "已加入：《{title}》，共 {chunks} 个片段，现在就可以提问。"
+UI_REMOVE_CHOICE = "已上传的文件"
+UI_REMOVE_BUTTON = "删除所选文件"
+UI_REMOVED = "已删除：《{title}》。"
+UI_NOTHING_SELECTED = "请先选择一个文件。"
+UI_NO_FILE = "请先选择要上传的文件。"
+UI_INDEX_BUILDING = "索引正在建立…请稍候，建好后即可提问。"
+UI_INDEX_PROGRESS = "索引正在建立：{stage} {done}/{total}"
+UI_INDEX_STAGES = {"ingest": "读取文件", "embed": "计算向量"}
+UI_INDEX_READY = "索引已就绪：{documents} 个文件，{chunks} 个片段。"
+UI_INDEX_FAILED = "索引无法建立：{message}"
+UI_ERROR = "出错了：{message}"
+UI_INTERNAL_ERROR = "处理请求时出现内部错误，已记录日志。请换个说法重试。"
+UI_EMPTY_INPUT = "请输入内容。"
