@@ -3,6 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh ui,llamaindex,eval,dev
+# Browser tests: Debian's Chromium and CJK fonts (Playwright's own browser download does not work offline).
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null
+  else
+    echo "test: chromium/fonts-noto-cjk missing and not root: browser tests will be skipped" >&2
+  fi
+fi
 .venv/bin/ruff check .
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
