@@ -368,7 +368,7 @@ def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_f
         bar = _Bar()
         try:
             if bench_corpus is not None:
-                from .bench import run_bench
+                from .evaluate import run_bench
 
                 folder, summary = run_bench(settings, bench_corpus, questions, chosen or ["bm25", "dense", "hybrid"],
                                             out, limit, progress=bar)
