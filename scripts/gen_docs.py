@@ -23,7 +23,8 @@ def cli_doc() -> str:
     commands = [[]] + [[name] for name in sorted(main.commands)]
     for args in commands:
         result = runner.invoke(main, [*args, "--help"], terminal_width=100)
-        lines += [f"## `assistant {' '.join(args)}`".replace(" `", "`").replace("``", "`assistant`"), "", "```", result.output.rstrip(), "```", ""]
+        title = f"`assistant {' '.join(args)}`".replace(" `", "`")
+        lines += [f"## {title}", "", "```", result.output.rstrip(), "```", ""]
     return "\n".join(lines)
 
 
