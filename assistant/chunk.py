@@ -140,3 +140,15 @@ def _pack(units: list[Span], min_chars: int, max_chars: int, overlap_chars: int)
             first -= 1
         spans.append((units[first][0], units[stop - 1][1]))
     return spans
+
+
+def search_text(chunk: Chunk) -> str:
+    """What the keyword and dense indexes see for a chunk: document title, section path, then the text (normalized).
+
+    A question that names its document or section ("2024年政府工作报告…部分") then matches every chunk of that
+    document or section equally, so the passage's own words decide, instead of a short title-only chunk winning.
+    Example: title ``2021年沈阳要重点做好十方面工作``, path ``(建设数字沈阳…,)``, text ``新建5G基站6000个以上。`` →
+    ``2021年沈阳要重点做好十方面工作 建设数字沈阳… 新建5G基站6000个以上。``.
+    """
+    heading = normalize(" ".join((chunk.title, *chunk.section_path)))
+    return f"{heading} {chunk.text_norm}".strip()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .chunk import search_text
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .keyword import KeywordIndex
 from .settings import CHUNKER_VERSION, Settings
@@ -121,7 +122,7 @@ def write_index(folder: Path, contents: IndexContents, settings: Settings) -> di
             dense.add(vectors)
         dense.save(tmp / DENSE)
         keyword = KeywordIndex(settings.retrieval.bm25_tokens)
-        keyword.build([c.text_norm for c in contents.chunks])
+        keyword.build([search_text(c) for c in contents.chunks])
         keyword.save(tmp / KEYWORD_DIR)
         (tmp / DOCS_DIR).mkdir()
         for doc_id, text in contents.texts.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .answer import Extractor, idf_table
-from .chunk import chunk_document
+from .chunk import chunk_document, search_text
 from .claims import check_claim
 from .clean import clean
 from .corpus import CorpusFile, corpus_hash, discover
@@ -56,9 +56,8 @@ class BuildReport:
 
 
 def passage_for_embedding(chunk: Chunk) -> str:
-    """The text the dense model sees for a chunk: its innermost heading, then its normalized text."""
-    heading = normalize(chunk.section_path[-1]) if chunk.section_path else ""
-    return f"{heading} {chunk.text_norm}".strip() if heading and heading not in chunk.text_norm else chunk.text_norm
+    """The text the dense model sees for a chunk (the same as the keyword index's, see :func:`search_text`)."""
+    return search_text(chunk)
 
 
 def ingest_file(item: CorpusFile, settings: Settings) -> tuple[Document, list[Chunk], int]:
@@ -125,13 +124,20 @@ class Assistant:
         return result
 
     def _previous(self) -> tuple[dict[str, tuple[Document, list[Chunk]]], dict[str, np.ndarray]]:
-        """Documents and vectors of the current index, for incremental builds (empty if unusable)."""
+        """Reusable parts of the current index (empty if unusable).
+
+        Documents are reused only when the index-shaping settings are unchanged; vectors (keyed by the hash of the
+        embedded text) whenever the same model built them.
+        """
         try:
             old = load_index(self.store_dir, self.settings)
         except AssistantError:
             return {}, {}
+        vectors = {}
+        if old.manifest.get("model_id") == self.embedder.model_id:
+            vectors = {text_hash(passage_for_embedding(c)): np.array(old.vectors[i]) for i, c in enumerate(old.chunks)}
         if old.manifest.get("settings_fingerprint") != self.settings.index_fingerprint():
-            return {}, {}
+            return {}, vectors
         by_doc: dict[str, list[Chunk]] = {}
         for chunk in old.chunks:
             by_doc.setdefault(chunk.doc_id, []).append(chunk)
@@ -141,7 +147,6 @@ class Assistant:
             sha = sha_by_file.get(info.file)
             if sha and doc_id in by_doc:
                 reuse[sha] = (Document(info=info, text=old.document_text(doc_id)), by_doc[doc_id])
-        vectors = {text_hash(passage_for_embedding(c)): np.array(old.vectors[i]) for i, c in enumerate(old.chunks)}
         return reuse, vectors
 
     def build(self, corpus: Path | None = None, force: bool = False, progress: Progress | None = None) -> BuildReport:

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "3"
 
 
 def _default_cache_dir() -> Path:
@@ -75,10 +75,10 @@ class RetrievalSettings(_Section):
 
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Default search mode.")
     k: int = Field(10, ge=1, le=200, description="Results returned by default.")
-    bm25_tokens: Literal["bigram", "jieba", "both"] = Field("both", description="Tokens of the keyword index.")
+    bm25_tokens: Literal["bigram", "jieba", "both"] = Field("bigram", description="Tokens of the keyword index.")
     fusion: Literal["rrf", "weighted"] = Field("weighted", description="How dense and keyword results are fused.")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k of reciprocal-rank fusion.")
-    dense_weight: float = Field(0.5, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
+    dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
     candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")
     dense_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="FAISS index type; flat is exact.")
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")

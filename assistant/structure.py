@@ -63,7 +63,7 @@ def parse_sections(text: str, title: str) -> list[Section]:
     paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text)]
     paragraphs = [(s, e) for s, e in paragraphs if text[s:e].strip()]
     texts = [text[s:e] for s, e in paragraphs]
-    headings = _outside_boxes([_numbered_heading(p) for p in texts])
+    headings = [_numbered_heading(p) for p in texts]
     if not any(headings):
         headings = _headline_headings(texts)
     return _build(paragraphs, headings, (title,) if title else ())
