@@ -17,8 +17,8 @@ from .types import Answer, Citation, DocumentInfo, Hit
 
 # A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
-# Words that ask for a figure: "多少", "几", "比重", "占比".
-_ASKS_FIGURE = re.compile(r"多少|几|比重|占比|比例|目标|规模|数量|达到|how (?:many|much)|what (?:share|percent)", re.I)
+# Words that ask for a figure: "多少", "几个", "比重", "占比" (but not "哪几方面", which asks for a list).
+_ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个条家项所亩年]|比重|占比|比例|多大|率|how (?:many|much)|what (?:share|percent)", re.I)
 # Question words, cut out before taking bigrams so none spans into them: "是多少", "有哪些", "要占多少".
 _QUESTION_WORDS = re.compile(
     r"多少|什么|哪些|哪个|哪里|怎么样?|怎样|如何|是否|为什么|请问|有没有|几[个项家条年]?|吗|呢|要|是|有|的|了|到|将|把|在|和|与|及"
@@ -104,30 +104,34 @@ class Extractor:
         wanted = content_bigrams(q_norm)
         asks_figure = bool(_ASKS_FIGURE.search(q_norm))
         scored: list[tuple[float, Sentence]] = []
-        chunk_cover = []
+        chunk_cover, figure_cover = [], [0.0]
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
-            context = normalize(" ".join(chunk.section_path)) + " " + chunk.text_norm
-            chunk_cover.append(self._coverage(wanted, context))
             heading = normalize(" ".join(chunk.section_path))
+            chunk_cover.append(self._coverage(wanted, heading + " " + chunk.text_norm))
             for start, end in sentence_spans(chunk.text, chunk.start):
                 raw = texts[chunk.doc_id][start:end]
                 norm = normalize(raw)
                 if len(norm) < 6 or raw.strip() in chunk.section_path:
                     continue  # too short to answer anything, or the section's own heading line
                 own = self._coverage(wanted, norm)
+                if rank < 3 and _states_figure(raw):
+                    figure_cover.append(self._coverage(wanted, heading + " " + norm))
                 if rank and own < 0.2:
                     continue  # a sentence of a lower-ranked chunk that shares almost nothing with the question
-                score = own + 0.3 * self._coverage(wanted, heading)
-                score += 0.35 / (1 + rank)
-                if asks_figure and extract(raw):
+                score = own + 0.3 * self._coverage(wanted, heading) + 0.35 / (1 + rank)
+                if asks_figure and _states_figure(raw):
                     score += 0.15
                 scored.append((score, Sentence(hit, start, end, raw, norm)))
         scored.sort(key=lambda item: -item[0])
-        lexical = max(chunk_cover[:3], default=0.0)
-        dense = max(dense_cosines[:3], default=0.0)
-        missing = self._missing_entities(q_norm, hits[:3])
-        features = {"lexical": lexical, "dense": dense, "missing": float(missing)}
+        features = {
+            "lexical": max(chunk_cover[:3], default=0.0),
+            "figure": max(figure_cover),
+            "asks_figure": float(asks_figure),
+            "dense": max(dense_cosines[:3], default=0.0),
+            "missing": float(self._missing_entities(q_norm, hits[:3])),
+            "latin": float(detect_script(question) == "latin"),
+        }
         return Evidence(scored, self.support(features), features)
 
     @staticmethod
@@ -141,10 +145,20 @@ class Extractor:
         return missing + sum(1 for y in years if y not in context_years)
 
     def support(self, features: dict[str, float]) -> float:
-        """Combine the features into one support value in [0, 1] (compared with ``refusal_threshold``)."""
-        dense = min(1.0, max(0.0, (features["dense"] - 0.78) / 0.12))
-        base = max(features["lexical"], 0.5 * features["lexical"] + 0.5 * dense)
-        return base * (0.4 ** features["missing"])
+        """Combine the features into one support value in [0, 1], compared with ``refusal_threshold``.
+
+        Lexical coverage of the question's content by the best chunks, helped by dense similarity (for paraphrases);
+        a question asking for a figure is judged by the sentences that state one (a lost table's ``注:`` note does
+        not count); every place or year the question names that the evidence lacks divides support. English
+        questions share no characters with the text, so dense similarity alone judges them.
+        """
+        s = self.settings
+        dense = min(1.0, max(0.0, (features["dense"] - s.dense_floor) / (s.dense_ceiling - s.dense_floor)))
+        if features.get("latin"):
+            return dense
+        lexical = features["figure"] if features.get("asks_figure") else features["lexical"]
+        base = max(lexical, (1 - s.dense_share) * lexical + s.dense_share * dense)
+        return base * (s.missing_penalty ** features["missing"])
 
     def answer(self, question: str, evidence: Evidence, documents: dict[str, DocumentInfo], backend: str = "extractive",
                closest: list[Hit] | None = None, texts: dict[str, str] | None = None) -> Answer:
@@ -185,6 +199,16 @@ class Extractor:
             quote = texts.get(hit.chunk.doc_id, "")[start:end] or hit.chunk.text
             out.append(make_citation(n, hit, start, end, quote, documents))
         return out
+
+
+def _states_figure(sentence: str) -> bool:
+    """Whether a sentence states a figure other than a year (a lost table's ``注:①…`` note does not count).
+
+    Example: ``到2025年,集成電路產業營業收入超800億元。`` → True; ``注:①2020年情況均為預計數。`` → False.
+    """
+    if sentence.lstrip().startswith(("注:", "注：")):
+        return False
+    return any(q.kind != "year" for q in extract(sentence))
 
 
 def _similar(a: str, b: str, threshold: float = 0.6) -> bool:

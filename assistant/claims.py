@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .answer import sentence_spans
+from .places import extract_places
 from .prompts import NOT_FOUND_REASON
 from .script import normalize
 from .settings import AnswerSettings
@@ -67,9 +68,10 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
     foreign = [
         m for m in comparison.mismatches if m.kind == "place" and corpus_norm and normalize(m.claim_value) not in corpus_norm
     ]
-    if foreign:
+    elsewhere = _unmentioned_city(claim, hit) if not any(m.kind == "place" for m in comparison.mismatches) else ""
+    if foreign or elsewhere:
         closest = [_citation(n, c.hit, *_first_sentence(c.hit), texts, docs) for n, c in enumerate(candidates[:3], 1)]
-        reason = f"文件没有涉及{foreign[0].claim_value}的内容。"
+        reason = f"文件没有涉及{foreign[0].claim_value if foreign else elsewhere}的这一内容。"
         return Verdict(claim, "not_found", reason, (), tuple(closest), extra)
     offset, length = hit.chunk.start, len(hit.chunk.text)
     mismatches = tuple(
@@ -83,6 +85,20 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
     citations = tuple(_citation(n, hit, s, e, texts, docs) for n, (s, e) in enumerate(spans, start=1))
     return Verdict(claim, comparison.verdict, comparison.reason, mismatches, citations,
                    {**extra, "matched": list(comparison.matched)})
+
+
+def _unmentioned_city(claim: str, hit: Hit) -> str:
+    """A city the claim is about that the passage, its headings and title never mention ("" if none).
+
+    A claim about 沈阳 matched to a province-wide passage that names no city is about something the documents do
+    not say for 沈阳: ``not_found``, not a contradiction of the province's figure.
+    """
+    context = normalize(_with_context(hit))
+    for place in extract_places(claim):
+        if place.level == "city" and place.name_norm not in context:
+            if not any(p.level == "city" for p in extract_places(context)):
+                return place.text
+    return ""
 
 
 def _with_context(hit: Hit) -> str:
