@@ -19,6 +19,13 @@ from .types import Answer, Citation, DocumentInfo, Hit
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 # Words that ask for a figure: "多少", "几个", "比重", "占比" (but not "哪几方面", which asks for a list).
 _ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个条家项所亩年]|比重|占比|比例|多大|率|how (?:many|much)|what (?:share|percent)", re.I)
+# What kind of figure a question asks for: "比例/占比/率" → percent, "投资/多少钱" → amount, "多少个/家" → count.
+_EXPECTED_KIND = (
+    (re.compile(r"比例|比重|占比|百分之|%|增长率|增速|涨幅|覆盖率|率[是要达为]|what (?:share|percent)", re.I),
+     {"percent", "points"}),
+    (re.compile(r"投资|资金|投入|多少钱|多少元|金额|收入|产值|营业额|how much money", re.I), {"amount"}),
+    (re.compile(r"多少[个家所项座条名户人亩台辆套万亿]|几[个条家项所]|how many", re.I), {"count", "number"}),
+)
 # Question words, cut out before taking bigrams so none spans into them: "是多少", "有哪些", "要占多少".
 _QUESTION_WORDS = re.compile(
     r"多少|什么|哪些|哪个|哪里|怎么样?|怎样|如何|是否|为什么|请问|有没有|几[个项家条年]?|吗|呢|要|是|有|的|了|到|将|把|在|和|与|及"
@@ -104,7 +111,8 @@ class Extractor:
         wanted = content_bigrams(q_norm)
         asks_figure = bool(_ASKS_FIGURE.search(q_norm))
         scored: list[tuple[float, Sentence]] = []
-        chunk_cover, figure_cover = [], [0.0]
+        chunk_cover, figure_cover, figure_context = [], [0.0], ""
+        expected = next((kinds for pattern, kinds in _EXPECTED_KIND if pattern.search(q_norm)), set())
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
             heading = normalize(" ".join(chunk.section_path))
@@ -115,29 +123,43 @@ class Extractor:
                 if len(norm) < 6 or raw.strip() in chunk.section_path:
                     continue  # too short to answer anything, or the section's own heading line
                 own = self._coverage(wanted, norm)
-                if rank < 3 and _states_figure(raw):
-                    figure_cover.append(self._coverage(wanted, heading + " " + norm))
+                kinds = _figure_kinds(raw)
+                if rank < 3 and kinds:
+                    # A figure of another kind than asked (a count for "总投资") supports the answer only half.
+                    fit = 1.0 if not expected or kinds & expected else 0.5
+                    cover = fit * self._coverage(wanted, heading + " " + norm)
+                    if cover > figure_cover[0]:
+                        figure_context = chunk.title + " " + heading + " " + norm
+                    figure_cover.append(cover)
+                    figure_cover.sort(reverse=True)
                 if rank and own < 0.2:
                     continue  # a sentence of a lower-ranked chunk that shares almost nothing with the question
                 score = own + 0.3 * self._coverage(wanted, heading) + 0.35 / (1 + rank)
-                if asks_figure and _states_figure(raw):
+                if asks_figure and kinds:
                     score += 0.15
                 scored.append((score, Sentence(hit, start, end, raw, norm)))
         scored.sort(key=lambda item: -item[0])
+        # For a figure question, the places and years it names must be where the figure is stated.
+        scope = [figure_context] if asks_figure and figure_cover[0] > 0 else None
         features = {
             "lexical": max(chunk_cover[:3], default=0.0),
-            "figure": max(figure_cover),
+            "figure": figure_cover[0],
             "asks_figure": float(asks_figure),
             "dense": max(dense_cosines[:3], default=0.0),
-            "missing": float(self._missing_entities(q_norm, hits[:3])),
+            "missing": float(self._missing_entities(q_norm, hits[:3], scope)),
             "latin": float(detect_script(question) == "latin"),
         }
         return Evidence(scored, self.support(features), features)
 
     @staticmethod
-    def _missing_entities(q_norm: str, hits: list[Hit]) -> int:
-        """Places and years the question names that none of the top chunks (or their titles) mention."""
-        context = normalize(" ".join(h.chunk.title + " " + " ".join(h.chunk.section_path) + " " + h.chunk.text for h in hits))
+    def _missing_entities(q_norm: str, hits: list[Hit], scope: list[str] | None = None) -> int:
+        """Places and years the question names that the evidence does not mention.
+
+        The evidence is ``scope`` when given (the sentence stating a figure, with its headings and title), else the
+        top chunks with their titles and section paths.
+        """
+        texts = scope or [h.chunk.title + " " + " ".join(h.chunk.section_path) + " " + h.chunk.text for h in hits]
+        context = normalize(" ".join(texts))
         places = {p.name_norm for p in extract_places(q_norm)}
         missing = sum(1 for name in places if name not in context)
         years = {q.value for q in extract(q_norm) if q.kind == "year"}
@@ -201,14 +223,14 @@ class Extractor:
         return out
 
 
-def _states_figure(sentence: str) -> bool:
-    """Whether a sentence states a figure other than a year (a lost table's ``注:①…`` note does not count).
+def _figure_kinds(sentence: str) -> set[str]:
+    """Kinds of the figures a sentence states, years aside (a lost table's ``注:①…`` note states none).
 
-    Example: ``到2025年,集成電路產業營業收入超800億元。`` → True; ``注:①2020年情況均為預計數。`` → False.
+    Example: ``到2025年,集成電路產業營業收入超800億元。`` → ``{'amount'}``; ``注:①2020年情況均為預計數。`` → ``set()``.
     """
     if sentence.lstrip().startswith(("注:", "注：")):
-        return False
-    return any(q.kind != "year" for q in extract(sentence))
+        return set()
+    return {q.kind for q in extract(sentence) if q.kind != "year"}
 
 
 def _similar(a: str, b: str, threshold: float = 0.6) -> bool:
