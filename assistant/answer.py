@@ -98,7 +98,8 @@ class Extractor:
         total = sum(self.idf(t) for t in wanted)
         return sum(self.idf(t) for t in wanted if t in have) / total if total else 0.0
 
-    def evidence(self, question: str, hits: list[Hit], dense_cosines: list[float], texts: dict[str, str]) -> Evidence:
+    def evidence(self, question: str, hits: list[Hit], dense_cosines: list[float], texts: dict[str, str],
+                 regions: dict[str, str] | None = None) -> Evidence:
         """Score every sentence of the top hits and estimate how well they support an answer.
 
         Args:
@@ -106,12 +107,14 @@ class Extractor:
             hits: Retrieved chunks, best first.
             dense_cosines: Cosine similarity of the question with each hit (same order).
             texts: Cleaned document texts by doc id (quotes are cut from them).
+            regions: Each document's region (from the manifest): a province's own report says "我省", not its name.
         """
+        regions = regions or {}
         q_norm = normalize(question)
         wanted = content_bigrams(q_norm)
         asks_figure = bool(_ASKS_FIGURE.search(q_norm))
         scored: list[tuple[float, Sentence]] = []
-        chunk_cover, figure_cover, figure_context = [], [0.0], ""
+        chunk_cover, figure_cover, figure_missing = [], [0.0], 0
         expected = next((kinds for pattern, kinds in _EXPECTED_KIND if pattern.search(q_norm)), set())
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
@@ -125,11 +128,14 @@ class Extractor:
                 own = self._coverage(wanted, norm)
                 kinds = _figure_kinds(raw)
                 if rank < 3 and kinds:
-                    # A figure of another kind than asked (a count for "总投资") supports the answer only half.
+                    # A figure of another kind than asked (a count for "总投资") supports the answer only half; the
+                    # places and years the question names must be where the figure is stated.
                     fit = 1.0 if not expected or kinds & expected else 0.5
-                    cover = fit * self._coverage(wanted, heading + " " + norm)
+                    scope = " ".join((regions.get(chunk.doc_id, ""), chunk.title, heading, norm))
+                    missing = self._missing_entities(q_norm, [], [scope])
+                    cover = fit * self._coverage(wanted, heading + " " + norm) * self.settings.missing_penalty**missing
                     if cover > figure_cover[0]:
-                        figure_context = chunk.title + " " + heading + " " + norm
+                        figure_missing = missing
                     figure_cover.append(cover)
                     figure_cover.sort(reverse=True)
                 if rank and own < 0.2:
@@ -139,14 +145,16 @@ class Extractor:
                     score += 0.15
                 scored.append((score, Sentence(hit, start, end, raw, norm)))
         scored.sort(key=lambda item: -item[0])
-        # For a figure question, the places and years it names must be where the figure is stated.
-        scope = [figure_context] if asks_figure and figure_cover[0] > 0 else None
+        context = [regions.get(h.chunk.doc_id, "") + " " + h.chunk.title + " " + " ".join(h.chunk.section_path) + " "
+                   + h.chunk.text for h in hits[:3]]
         features = {
             "lexical": max(chunk_cover[:3], default=0.0),
             "figure": figure_cover[0],
             "asks_figure": float(asks_figure),
             "dense": max(dense_cosines[:3], default=0.0),
-            "missing": float(self._missing_entities(q_norm, hits[:3], scope)),
+            # A figure question's entities were checked per sentence (the penalty is inside "figure").
+            "missing": float(0 if asks_figure else self._missing_entities(q_norm, hits[:3], context)),
+            "figure_missing": float(figure_missing),
             "latin": float(detect_script(question) == "latin"),
         }
         return Evidence(scored, self.support(features), features)
@@ -178,8 +186,10 @@ class Extractor:
         dense = min(1.0, max(0.0, (features["dense"] - s.dense_floor) / (s.dense_ceiling - s.dense_floor)))
         if features.get("latin"):
             return dense
-        lexical = features["figure"] if features.get("asks_figure") else features["lexical"]
-        base = max(lexical, (1 - s.dense_share) * lexical + s.dense_share * dense)
+        figure = bool(features.get("asks_figure"))
+        lexical = features["figure"] if figure else features["lexical"]
+        share = s.figure_dense_share if figure else s.dense_share
+        base = max(lexical, (1 - share) * lexical + share * dense)
         return base * (s.missing_penalty ** features["missing"])
 
     def answer(self, question: str, evidence: Evidence, documents: dict[str, DocumentInfo], backend: str = "extractive",

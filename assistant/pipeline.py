@@ -354,7 +354,8 @@ class Assistant:
         hits = self.search(query, k=self.settings.answer.top_k)
         index = self.open_index()
         texts = index.document_texts()
-        evidence = self.extractor.evidence(query, hits, self.retriever.cosines(query, hits), texts)
+        regions = {doc_id: info.region for doc_id, info in index.documents.items()}
+        evidence = self.extractor.evidence(query, hits, self.retriever.cosines(query, hits), texts, regions)
         if backend == "extractive":
             answer = self.extractor.answer(question, evidence, index.documents, "extractive", hits, texts)
         else:

@@ -31,13 +31,13 @@ def main() -> None:
             answer = assistant.ask(item.question)
             rows.append((item.split, item.type == "unanswerable", answer.extra["features"]))
     extractor = assistant.extractor
-    grid = itertools.product((0.78, 0.82, 0.86), (0.90, 0.92, 0.94), (0.2, 0.35, 0.5), (0.2, 0.4),
+    grid = itertools.product((0.78, 0.82, 0.86), (0.90, 0.92, 0.94), (0.2, 0.35, 0.5), (0.0, 0.2, 0.35), (0.2, 0.4),
                              [t / 100 for t in range(20, 80, 4)])
     best = None
-    for floor, ceiling, share, penalty, threshold in grid:
+    for floor, ceiling, share, figure_share, penalty, threshold in grid:
         extractor.settings = assistant.settings.answer.model_copy(update={
-            "dense_floor": floor, "dense_ceiling": ceiling, "dense_share": share, "missing_penalty": penalty,
-            "refusal_threshold": threshold})
+            "dense_floor": floor, "dense_ceiling": ceiling, "dense_share": share, "figure_dense_share": figure_share,
+            "missing_penalty": penalty, "refusal_threshold": threshold})
         scores = {}
         for split in ("tune", "test"):
             gold = [should for s, should, _ in rows if s == split]
@@ -45,9 +45,9 @@ def main() -> None:
             scores[split] = {k: v for k, v in refusal_scores(gold, predicted).items() if k.startswith("refusal")}
         key = (scores["tune"]["refusal_f1"], scores["tune"]["refusal_precision"])
         if best is None or key > best[0]:
-            best = (key, (floor, ceiling, share, penalty, threshold), scores)
+            best = (key, (floor, ceiling, share, figure_share, penalty, threshold), scores)
     _, params, scores = best
-    names = ("dense_floor", "dense_ceiling", "dense_share", "missing_penalty", "refusal_threshold")
+    names = ("dense_floor", "dense_ceiling", "dense_share", "figure_dense_share", "missing_penalty", "refusal_threshold")
     print("chosen on tune:", ", ".join(f"{n}={v}" for n, v in zip(names, params, strict=True)))
     for split in ("tune", "test"):
         print(split, {k: round(v, 3) for k, v in scores[split].items()})
