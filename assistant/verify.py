@@ -19,6 +19,12 @@ DEFAULT_MIN_OVERLAP = 0.5  # claim bigrams found in the passage below this → "
 DEFAULT_MIN_CONTEXT = 0.25  # share of a claim value's context bigrams the counterpart's context must have
 LEFT_WINDOW = 8  # characters before a value that say what it measures: 科技型中小企业突破 | 20000家
 RIGHT_WINDOW = 6  # characters after it: 2025年 | 数字经济增加值
+PLACE_WINDOW = 10  # characters each side of a place (or list of places) that say its role: 支持 | 大连 | 建设中欧班列集结中心
+# When the passage names the claim's place too, another place takes its role only on strong evidence: a context
+# match of at least twice ``min_context``, better by PLACE_MARGIN than any occurrence of the claim's place, sharing
+# PLACE_MIN_SHARED bigrams (支持, 建设, 国家 alone frame many roles: 支持丹东创建国家… is not 支持锦州创建国家物流枢纽).
+PLACE_MARGIN = 0.25
+PLACE_MIN_SHARED = 5
 
 # fmt: off
 KIND_LABELS = {
@@ -35,8 +41,14 @@ _QUALIFIER_WORDS = {
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z]+")
 # Clause punctuation (after folding to half width): matches "," and ";" in "突破20000家,高新技术企业突破10000家;".
 _CLAUSE_BREAK = re.compile(r"[,;。、:!?()]")
-# Sentence ends: matches "。" and ";" in "只增不减。" / "突破5000家;" (a year frames values up to one).
-_SENTENCE_BREAK = re.compile(r"[。;!?\n]")
+# Where a year stops framing the values after it (after folding): a new paragraph, a list item or a plan period.
+# Matches "\n", "二是" in "。二是加快" (not "统一是"), "(三)", "十四五”期间" in "“十四五”期间,力争…".
+_SCOPE_RESET = re.compile(
+    r"\n|(?<![\u3400-\u9fff])[一二三四五六七八九十]是|\([一二三四五六七八九十\d]{1,2}\)"  # paragraph, list item
+    r"|十[一二三四五六七八九]五”?(?:期间|时期)"  # plan period
+)
+# Places of one list, which share a role: matches "、" in "沈阳、大连等" and "和" in "沈阳和大连".
+_PLACE_JOIN = re.compile(r"[、和与及]?")
 # Reporting words that a claim adds but a document never says: matches "提出" in "辽宁提出到2025年".
 _REPORTING = re.compile(r"提出|表示|指出|宣布|透露|据悉|报道|称")
 
@@ -93,12 +105,12 @@ def overlap(claim: str, evidence: str) -> float:
     return len(wanted & _bigrams(fold(evidence))) / len(wanted)
 
 
-def _context(folded: str, start: int, end: int) -> set[str]:
-    """Bigrams of the words around ``folded[start:end]`` within its clause.
+def _context(folded: str, start: int, end: int, left_window: int = LEFT_WINDOW) -> set[str]:
+    """Bigrams of the words around ``folded[start:end]`` within its clause (``left_window`` characters before it).
 
     Example: for ``20000家`` in ``中小企业突破20000家,高新技术企业`` → {中小, 小企, 企业, 业突, 突破}.
     """
-    left = _CLAUSE_BREAK.split(folded[max(0, start - LEFT_WINDOW) : start])[-1]
+    left = _CLAUSE_BREAK.split(folded[max(0, start - left_window) : start])[-1]
     right = _CLAUSE_BREAK.split(folded[end : end + RIGHT_WINDOW])[0]
     return _bigrams(left) | _bigrams(right)
 
@@ -117,14 +129,18 @@ def _display(q: Quantity) -> str:
 
 
 def _governing_years(folded: str, qs: list[Quantity]) -> list[int | None]:
-    """Index of the year that frames each quantity: the last year before it in the same sentence.
+    """Index of the year that frames each quantity: the last year before it, unless a scope reset lies between.
 
-    Example: in ``到2025年,比重达到10%,到2035年达到45%`` 10% is framed by 2025年 and 45% by 2035年.
+    A year's scope runs across sentences (a target year is often stated once for several sentences) up to the
+    next year, a new paragraph or list item, or a plan period (``“十四五”期间``), which leave values unframed.
+
+    Example: in ``到2025年,比重达到10%,到2035年达到45%`` 10% is framed by 2025年 and 45% by 2035年; in
+    ``“十四五”期间,…达到25%。2021年,支持…。力争…达到21%`` 21% by 2021年 and 25% by none.
     """
     framing: list[int | None] = []
     current: int | None = None
     for i, q in enumerate(qs):
-        if current is not None and _SENTENCE_BREAK.search(folded, qs[current].end, q.start):
+        if current is not None and _SCOPE_RESET.search(folded, qs[current].end, q.start):
             current = None
         framing.append(None if q.kind == "year" else current)
         if q.kind == "year":
@@ -138,7 +154,7 @@ def _align_values(cf: str, ef: str, cqs: list[Quantity], eqs: list[Quantity], mi
     Candidates share a dimension and the best context wins, with a bonus for an equal value; a pair needs
     ``min_context`` similarity, half of it when the values agree. When the claim's framing year
     (``到2035年…45%``) also frames values in the evidence, only those compete, at half the bar (or with no bar
-    when one is alone).
+    when one is alone). Ties go to the wider context (…高新技术产品产值占全省比重达到 | 25%, not …地区生产总值… | 16%).
     """
     cframe, eframe = _governing_years(cf, cqs), _governing_years(ef, eqs)
     scored = []
@@ -148,14 +164,15 @@ def _align_values(cf: str, ef: str, cqs: list[Quantity], eqs: list[Quantity], mi
         same = [ei for ei, e in enumerate(eqs) if dimension(e) == dimension(c)]
         year = cframe[ci]
         framed = [ei for ei in same if year is not None and (y := eframe[ei]) is not None and eqs[y].value == cqs[year].value]
-        cctx = _context(cf, c.start, c.end)
+        cctx, cwide = _context(cf, c.start, c.end), _context(cf, c.start, c.end, 2 * LEFT_WINDOW)
         for ei in framed or same:
-            sim = _similarity(cctx, _context(ef, eqs[ei].start, eqs[ei].end))
-            agree = values_agree(c, eqs[ei])
+            e = eqs[ei]
+            sim, agree = _similarity(cctx, _context(ef, e.start, e.end)), values_agree(c, e)
             if sim >= (min_context / 2 if agree or framed else min_context) or len(framed) == 1:
-                scored.append((sim + (0.25 if agree else 0.0), ci, ei))
+                wide = _similarity(cwide, _context(ef, e.start, e.end, 2 * LEFT_WINDOW))
+                scored.append((sim + (0.25 if agree else 0.0), wide, ci, ei))
     pairs: dict[int, int] = {}
-    for _, ci, ei in sorted(scored, key=lambda t: (-t[0], t[1], t[2])):
+    for _, _, ci, ei in sorted(scored, key=lambda t: (-t[0], -t[1], t[2], t[3])):
         if ci not in pairs and ei not in pairs.values():
             pairs[ci] = ei
     return pairs
@@ -203,35 +220,70 @@ def _align_quantities(claim: str, evidence: str, min_context: float) -> tuple[li
     return aligned, [c for ci, c in enumerate(cqs) if ci not in pairs]
 
 
+def _place_contexts(folded: str, places: list[Place]) -> list[set[str]]:
+    """Bigrams of the words around each place within its clause, reporting words dropped.
+
+    The places of one list share the words around the whole list.
+
+    Example: in ``支持沈阳、大连等国家跨境电商综合试验区`` 沈阳 and 大连 both get {支持, 等国, 国家, 家跨, …}.
+    """
+    groups: list[list[int]] = []
+    for i, p in enumerate(places):
+        if groups and _PLACE_JOIN.fullmatch(folded, places[i - 1].end, p.start):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    contexts: list[set[str]] = [set() for _ in places]
+    for group in groups:
+        start, end = places[group[0]].start, places[group[-1]].end
+        left = _CLAUSE_BREAK.split(folded[max(0, start - PLACE_WINDOW) : start])[-1]
+        right = _CLAUSE_BREAK.split(folded[end : end + PLACE_WINDOW])[0]
+        context = _bigrams(_REPORTING.sub("|", left)) | _bigrams(_REPORTING.sub("|", right))
+        for i in group:
+            contexts[i] = context
+    return contexts
+
+
 def _place_mismatches(claim: str, evidence: str, min_context: float) -> tuple[list[Mismatch], list[str]]:
     """Find claim places the evidence replaces with another place in the same role; also the places that agree.
 
-    A claim place absent from the evidence is paired with an evidence place absent from the claim when their
-    contexts are similar (any level: 大连 for 辽宁省 in ``…计划培育…``), or when each is the only place of its
-    level on its side (大连 vs 沈阳).
+    Each claim place is aligned by the words around it. One absent from the evidence is paired with an evidence
+    place absent from the claim when their near contexts (as for values) are similar (any level: 大连 for 辽宁省 in
+    ``…计划培育…``), or when each is the only place of its level on its side (大连 vs 沈阳). One the evidence also
+    names may still be misplaced: another place of its level whose role (:func:`_place_contexts`, wider) fits the
+    claim's words strongly and clearly better than every occurrence of the claim's place (``PLACE_MARGIN``,
+    ``PLACE_MIN_SHARED``) is its counterpart: 支持大连建设中欧班列集结中心 vs
+    ``支持沈阳建设国家中欧班列集结中心,推进大连东北亚国际航运中心建设`` → 沈阳.
     """
     cf, ef = fold(claim), fold(evidence)
     cps, eps = extract_places(claim), extract_places(evidence)
+    cctx, ectx = _place_contexts(cf, cps), _place_contexts(ef, eps)
     cnames, enames = {p.name_norm for p in cps}, {p.name_norm for p in eps}
-    matched = list(dict.fromkeys(p.text for p in cps if p.name_norm in enames))
-    others = [e for e in eps if e.name_norm not in cnames]
+    others = [ei for ei, e in enumerate(eps) if e.name_norm not in cnames]
     mismatches: list[Mismatch] = []
     seen: set[str] = set()
-    for p in cps:
-        if p.name_norm in enames or p.name_norm in seen:
+    moved: set[str] = set()
+    for ci, p in enumerate(cps):
+        if p.name_norm in seen:
             continue
         seen.add(p.name_norm)
-        cctx = _context(cf, p.start, p.end)
-        best: tuple[float, Place] | None = None
-        same_level = {e.name_norm for e in others if e.level == p.level}
-        only = len(same_level) == 1 and len({c.name_norm for c in cps if c.level == p.level} - enames) == 1
-        for e in others:
-            sim = _similarity(cctx, _context(ef, e.start, e.end))
-            if (sim >= min_context or (only and e.level == p.level)) and (best is None or sim > best[0]):
-                best = (sim, e)
-        if best is not None:
-            e = best[1]
+        if p.name_norm in enames:
+            sims = {ei: _similarity(cctx[ci], ectx[ei]) for ei in others}
+            own = max(_similarity(cctx[ci], ectx[ei]) for ei, e in enumerate(eps) if e.name_norm == p.name_norm)
+            bar = max(2 * min_context, own + PLACE_MARGIN)
+            strong = [ei for ei in others if len(cctx[ci] & ectx[ei]) >= PLACE_MIN_SHARED]
+            rivals = [ei for ei in strong if eps[ei].level == p.level and sims[ei] >= bar]
+        else:
+            near = _context(cf, p.start, p.end)
+            sims = {ei: _similarity(near, _context(ef, eps[ei].start, eps[ei].end)) for ei in others}
+            same_level = {eps[ei].name_norm for ei in others if eps[ei].level == p.level}
+            only = len(same_level) == 1 and len({c.name_norm for c in cps if c.level == p.level} - enames) == 1
+            rivals = [ei for ei in others if sims[ei] >= min_context or (only and eps[ei].level == p.level)]
+        if rivals:
+            e = eps[max(rivals, key=lambda ei: (sims[ei], -ei))]
             mismatches.append(Mismatch("place", p.text, e.text, e.start, e.end))
+            moved.add(p.name_norm)
+    matched = list(dict.fromkeys(p.text for p in cps if p.name_norm in enames and p.name_norm not in moved))
     return mismatches, matched
 
 

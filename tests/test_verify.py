@@ -241,3 +241,140 @@ E_TWO_TARGETS = "到2025年,数字经济增加值占地区生产总值比重达�
 def test_years_frame_their_values(claim, verdict, reason):
     result = check(claim, E_TWO_TARGETS)
     assert (result.verdict, result.reason) == (verdict, reason)
+
+
+# A place the passage also names, but in another role (eval dev-142). Real passages: 002 (the 2024 government
+# report, as cleaned for the index: pinyin annotations removed) and 001 (the plan outline, 暢通國際通道).
+E002_CHINA_EUROPE = (
+    "打造東北海陸大通道。支持沈陽建設國家中歐班列集結中心,推進大連東北亞國際航運中心建設。加快運産貿一體化,"
+    "推動“經濟通道”向“通道經濟”“落地經濟”轉變。發展開放型經濟。加快沈陽、大連等國家跨境電商綜合試驗區建設,支持布局海外倉"
+)
+E001_CHANNELS = (
+    "加快沈陽國際陸港建設,支持沈陽建設中歐班列集結中心和平臺網絡體系,推進莫斯科別雷拉斯特物流中心運營發展,"
+    "提升中歐班列密度和效率。推動長(春)白(山)通(化)丹(東)、錫(林郭勒)赤(峰)朝(陽)錦(州)等綜合運輸通道建設,"
+    "開辟東北陸海新通道。以沈陽、大連機場為主體,拓展國際航線網絡,構建東北亞空港樞紐。"
+)
+E002_COAST = (
+    "高質量建設遼甯沿海經濟帶。支持大連現代海洋城市建設,推進“兩先區”“三個中心”建設提質升級。健全沿海六市協同聯動發展機制,"
+    "推動協同開放創新。加快遼河三角洲高質量發展試驗區和北黃海經濟合作區建設。推動太平灣合作創新區高質量發展。"
+    "支持丹東創建國家級沿海漁港經濟區。推進遼西融入京津冀協同發展戰略先導區建設。支持遼西打造京津冀科技成果孵化基地和"
+    "創新創業示範基地。支持錦州建設區域中心城市,支持阜新、朝陽發展陸上風光新能源"
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "anchor"),
+    [
+        ("辽宁“十四五”规划提出支持大连建设中欧班列集结中心。", E002_CHINA_EUROPE, "沈陽建設國家中歐"),
+        ("辽宁“十四五”规划提出支持大连建设中欧班列集结中心。", E001_CHANNELS, "沈陽建設中歐"),
+        ("支持大连建设中欧班列集结中心和平台网络体系", E001_CHANNELS, "沈陽建設中歐"),
+        ("支持大连建设国家级沿海渔港经济区", E002_COAST, "丹東創建"),
+        ("支持丹东建设区域中心城市", E002_COAST, "錦州建設"),
+    ],
+)
+def test_place_named_elsewhere_in_another_role_is_contradicted(claim, evidence, anchor):
+    result = check(claim, evidence)
+    assert result.verdict == "contradicted", result.reason
+    (m,) = result.mismatches
+    start = evidence.index(anchor)
+    assert (m.kind, m.start, m.end) == ("place", start, start + 2)
+    assert m.claim_value not in result.matched
+    assert f"地点文件为 {m.document_value}，说法为 {m.claim_value}" in result.reason
+
+
+def test_place_in_another_role_reason():
+    result = check("辽宁“十四五”规划提出支持大连建设中欧班列集结中心。", E002_CHINA_EUROPE)
+    assert result.reason == "地点文件为 沈陽，说法为 大连"
+
+
+@pytest.mark.parametrize(
+    ("claim", "evidence", "places"),
+    [
+        ("支持沈阳建设国家中欧班列集结中心", E002_CHINA_EUROPE, ("沈阳",)),
+        ("推进大连东北亚国际航运中心建设", E002_CHINA_EUROPE, ("大连", "东北亚")),
+        ("加快沈阳、大连等国家跨境电商综合试验区建设", E002_CHINA_EUROPE, ("沈阳", "大连")),  # a list shares one role
+        ("支持大连建设国家跨境电商综合试验区", E002_CHINA_EUROPE, ("大连",)),
+        ("支持沈阳建设中欧班列集结中心和平台网络体系", E001_CHANNELS, ("沈阳",)),
+        ("以大连机场为主体,拓展国际航线网络", E001_CHANNELS, ("大连",)),
+        ("支持锦州建设区域中心城市", E002_COAST, ("锦州",)),
+        # only generic words (支持, 创建, 国家) fit 丹东's role: not enough to move 锦州
+        ("支持锦州创建国家物流枢纽", E002_COAST, ("锦州",)),
+    ],
+)
+def test_place_in_its_own_role_stays_matched(claim, evidence, places):
+    result = check(claim, evidence)
+    assert result.verdict == "supported", result.reason
+    assert result.matched == places
+
+
+# The real 000 passage (科技厅): 25% is the “十四五” target, 21% the 2021 one, a sentence after 2021年 (eval dev-144).
+E000_HIGHTECH = (
+    "“十四五”期间,全省计划培育科技型中小企业突破20000家,高新技术企业突破10000家,培育雏鹰瞪羚独角兽企业突破5000家。"
+    "2021年,新培育高新技术企业1000家以上,培育雏鹰瞪羚独角兽企业500家以上。\n\n"
+    "“十四五”期间,力争全省高新区地区生产总值占全省比重达到16%,\n\n"
+    "高新技术产品产值占全省比重达到25%。2021年,支持沈大两市建设沈阳浑南科学城、大连英歌石科学城,为辽宁实验室等重大科技平台配套,"
+    "承接重大科技基础设施建设任务;建设省内首批雏鹰瞪羚独角兽企业集聚区,构建雏鹰瞪羚独角兽企业培育库,"
+    "成立省雏鹰瞪羚独角兽企业技术创新联盟。力争全省高新区集聚科技型企业等重点科技资源占全省50%以上,"
+    "高新技术产品产值占全省比重达到21%。"
+)
+
+
+def test_value_under_the_claims_year_wins():
+    result = check("辽宁省科技厅提出2021年全省高新技术产品产值占全省比重达到25%。", E000_HIGHTECH)
+    assert result.verdict == "contradicted", result.reason
+    assert [(m.kind, m.claim_value, m.document_value) for m in result.mismatches] == [("percent", "25%", "21%")]
+    assert result.mismatches[0].start == E000_HIGHTECH.rindex("21%")
+    assert "2021年" in result.matched
+    assert "百分比文件为 21%，说法为 25%" in result.reason
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "“十四五”期间,全省高新技术产品产值占全省比重达到25%",
+        "2021年,全省高新技术产品产值占全省比重达到21%",
+        "2021年,力争全省高新区集聚科技型企业等重点科技资源占全省50%以上",  # 2021年 frames it across sentences
+        "辽宁提出2021年新培育高新技术企业1000家以上",
+    ],
+)
+def test_year_scoped_values_supported(claim):
+    assert check(claim, E000_HIGHTECH).verdict == "supported"
+
+
+# Constructed from the brief: the target year stated a sentence earlier still frames the value.
+E_YEAR_EARLIER = (
+    "到2025年,力争全省高新区地区生产总值占全省比重达到16%。高新技术产品产值占全省比重达到25%。"
+    "2021年,力争全省高新区集聚科技型企业等重点科技资源占全省50%以上,高新技术产品产值占全省比重达到21%。"
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict", "mismatch"),
+    [
+        ("到2025年,高新技术产品产值占全省比重达到25%", "supported", None),
+        ("2021年,高新技术产品产值占全省比重达到21%", "supported", None),
+        ("2021年高新技术产品产值占全省比重达到25%", "contradicted", ("percent", "21%")),
+        ("到2025年,高新技术产品产值占全省比重达到21%", "contradicted", ("percent", "25%")),
+    ],
+)
+def test_year_frames_later_sentences(claim, verdict, mismatch):
+    result = check(claim, E_YEAR_EARLIER)
+    assert result.verdict == verdict, result.reason
+    assert [(m.kind, m.document_value) for m in result.mismatches] == ([mismatch] if mismatch else [])
+
+
+@pytest.mark.parametrize("reset", ["\n\n", "“十四五”期间,", "二是", "(二)"])
+def test_scope_resets_end_a_years_frame(reset):
+    # Without the reset 25% would be a 2021 value too and (equal to the claim's) win over 21%.
+    evidence = (
+        "2021年,新培育高新技术企业1000家以上。" + reset + "高新技术产品产值占全省比重达到25%。"
+        "2021年,力争全省高新区集聚科技型企业等重点科技资源占全省50%以上,高新技术产品产值占全省比重达到21%。"
+    )
+    result = check("2021年全省高新技术产品产值占全省比重达到25%", evidence)
+    assert [(m.kind, m.document_value) for m in result.mismatches] == [("percent", "21%")], result.reason
+
+
+def test_no_reset_inside_a_word():
+    # "统一是" is not a list item: 25% stays framed by 2021年 and agrees.
+    evidence = "2021年,全省统一是关键,高新技术产品产值占全省比重达到25%。力争重点科技资源占全省50%以上。"
+    assert check("2021年高新技术产品产值占全省比重达到25%", evidence).verdict == "supported"
