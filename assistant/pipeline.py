@@ -173,7 +173,8 @@ class Assistant:
                              reuse=reuse)
         passages = [passage_for_embedding(c) for c in result.chunks]
         keys = [text_hash(p) for p in passages]
-        missing = [i for i, key in enumerate(keys) if key not in cached]
+        # Longest first, so each batch holds passages of similar length (less padding) and the bar ends fast.
+        missing = sorted((i for i, key in enumerate(keys) if key not in cached), key=lambda i: -len(passages[i]))
         dim = self.embedder.dim
         vectors = np.zeros((len(passages), dim), dtype=np.float32)
         for i, key in enumerate(keys):
