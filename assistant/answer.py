@@ -126,7 +126,7 @@ class Extractor:
                 if len(norm) < 6 or raw.strip() in chunk.section_path:
                     continue  # too short to answer anything, or the section's own heading line
                 own = self._coverage(wanted, norm)
-                kinds = _figure_kinds(raw)
+                kinds = set() if _in_table_note(texts[chunk.doc_id], start) else _figure_kinds(raw)
                 if rank < 3 and kinds:
                     # A figure of another kind than asked (a count for "总投资") supports the answer only half; the
                     # places and years the question names must be where the figure is stated.
@@ -231,6 +231,15 @@ class Extractor:
             quote = texts.get(hit.chunk.doc_id, "")[start:end] or hit.chunk.text
             out.append(make_citation(n, hit, start, end, quote, documents))
         return out
+
+
+def _in_table_note(text: str, start: int) -> bool:
+    """Whether position ``start`` lies in a table note paragraph (``注:①…②…⑤2019年…``) whose table was lost.
+
+    Such notes qualify figures the document no longer shows; they answer no question about a figure.
+    """
+    paragraph = text.rfind("\n", 0, start) + 1
+    return text.startswith(("注:", "注："), paragraph)
 
 
 def _figure_kinds(sentence: str) -> set[str]:

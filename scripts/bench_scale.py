@@ -1,6 +1,6 @@
 """Scale benchmark: exact vs ANN FAISS search on synthetic corpora made by perturbing real chunk embeddings.
 
-Usage: .venv/bin/python scripts/bench_scale.py [--sizes 100000,1000000] [--queries 200]
+Usage: .venv/bin/python scripts/bench_scale.py [--sizes 100000,1000000] [--queries 200] [--kinds flat,ivf,hnsw]
 Needs a built index (the real vectors are taken from it). Prints a Markdown table; not a CI step.
 """
 
@@ -34,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--kinds", default="flat,ivf,hnsw")
     args = parser.parse_args()
     assistant = Assistant()
     real = np.asarray(assistant.open_index(rebuild=True).vectors, dtype=np.float32)
@@ -44,7 +45,7 @@ def main() -> None:
         data = synthetic(real, n, rng)
         queries = synthetic(real, args.queries, rng)
         truth = None
-        for kind in ("flat", "ivf", "hnsw"):
+        for kind in args.kinds.split(","):
             started = time.perf_counter()
             store = FaissStore(data.shape[1], kind, hnsw_m=32, ef_search=64)
             store.add(data)
