@@ -66,7 +66,8 @@ class SentenceTransformerEmbedder:
             ) from exc
         model.max_seq_length = self._settings.max_seq_length
         self._model = model
-        self._dim = int(model.get_sentence_embedding_dimension())
+        dimension = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self._dim = int(dimension())
         return model
 
     @property

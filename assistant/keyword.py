@@ -13,6 +13,7 @@ import numpy as np
 from .errors import CorruptIndexError
 
 log = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s logs every index build at DEBUG
 
 # A run of CJK ideographs, e.g. "数字经济" in "数字经济占比50%".
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
