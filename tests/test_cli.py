@@ -84,3 +84,15 @@ def test_second_build_is_a_no_op(env):
 def test_settings_prints_effective_values(env):
     result = run(env, "settings")
     assert json.loads(result.stdout)["embedding"]["model"] == "hash:256"
+
+
+def test_batch_of_100_queries_builds_one_embedder(env, monkeypatch):
+    import assistant.pipeline as pipeline
+
+    run(env, "build")
+    made = []
+    real = pipeline.make_embedder
+    monkeypatch.setattr(pipeline, "make_embedder", lambda settings: made.append(1) or real(settings))
+    queries = "".join(f"沈阳第{i}项工作\n" for i in range(100))
+    result = run(env, "search", "--json", "-k", "1", input=queries)
+    assert len(result.stdout.splitlines()) == 100 and len(made) == 1

