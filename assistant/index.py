@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import search_text
+from .corpus import file_sha256
 from .errors import CorruptIndexError, IndexMissingError, StaleIndexError
 from .keyword import KeywordIndex
 from .settings import CHUNKER_VERSION, Settings
@@ -35,14 +36,6 @@ _CHECKED_FILES = (CHUNKS, VECTORS, DENSE, DOCS_INFO)
 def text_hash(text: str) -> str:
     """Key of the embedding cache: SHA-1 of a passage's text."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -143,7 +136,7 @@ def write_index(folder: Path, contents: IndexContents, settings: Settings) -> di
             "n_documents": len(contents.documents),
             "files": contents.files,
             "skipped": contents.skipped,
-            "checksums": {name: _file_digest(tmp / name) for name in _CHECKED_FILES},
+            "checksums": {name: file_sha256(tmp / name) for name in _CHECKED_FILES},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _swap_in(tmp, folder)
@@ -202,7 +195,7 @@ def verify_files(folder: Path, manifest: dict) -> None:
     """
     for name, digest in manifest.get("checksums", {}).items():
         path = folder / name
-        if not path.exists() or _file_digest(path) != digest:
+        if not path.exists() or file_sha256(path) != digest:
             raise CorruptIndexError(f"Index file {path} is missing or corrupt. Rebuild with `assistant build`.")
 
 

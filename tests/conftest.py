@@ -40,6 +40,14 @@ def hash_assistant(tmp_path: Path, small_corpus: Path) -> Assistant:
     return Assistant(make_settings(tmp_path, small_corpus))
 
 
+@pytest.fixture
+def built(hash_assistant: Assistant) -> Assistant:
+    """``hash_assistant`` with its index built and open."""
+    hash_assistant.build()
+    hash_assistant.open_index()
+    return hash_assistant
+
+
 @pytest.fixture(scope="session")
 def real_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     """The real embedding model over the whole seed corpus, built once per test session."""

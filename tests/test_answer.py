@@ -30,12 +30,6 @@ def test_content_bigrams_drop_question_words():
     assert {"辽宁", "数字", "经济", "2025"} <= grams and "多少" not in grams
 
 
-@pytest.fixture
-def built(hash_assistant: Assistant) -> Assistant:
-    hash_assistant.build()
-    return hash_assistant
-
-
 def test_answer_quotes_exact_passages_with_markers(built: Assistant):
     answer = built.ask("沈阳2021年要新建多少个5G基站？")
     assert not answer.refused and answer.citations

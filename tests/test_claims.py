@@ -1,14 +1,7 @@
 """Claim checking end to end over a small real corpus (hash embedder)."""
 
-import pytest
 
 from assistant.pipeline import Assistant
-
-
-@pytest.fixture
-def built(hash_assistant: Assistant) -> Assistant:
-    hash_assistant.build()
-    return hash_assistant
 
 
 def test_supported_claim(built: Assistant):

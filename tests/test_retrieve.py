@@ -8,13 +8,6 @@ from assistant.pipeline import Assistant
 from assistant.retrieve import Filters
 
 
-@pytest.fixture
-def built(hash_assistant: Assistant) -> Assistant:
-    hash_assistant.build()
-    hash_assistant.open_index()
-    return hash_assistant
-
-
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
 def test_modes_find_the_passage(built: Assistant, mode: str):
     hits = built.search("新建5G基站多少个", k=5, mode=mode)
