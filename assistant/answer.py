@@ -21,7 +21,7 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 _ASKS_FIGURE = re.compile(r"多少|(?<!哪)几[个条家项所亩年]|比重|占比|比例|多大|率|how (?:many|much)|what (?:share|percent)", re.I)
 # What kind of figure a question asks for: "比例/占比/率" → percent, "投资/多少钱" → amount, "多少个/家" → count.
 _EXPECTED_KIND = (
-    (re.compile(r"比例|比重|占比|百分之|%|增长率|增速|涨幅|覆盖率|率[是要达为]|what (?:share|percent)", re.I),
+    (re.compile(r"比例|比重|占比|占多|百分之|%|增长率|增速|涨幅|覆盖率|率[是要达为]|what (?:share|percent)", re.I),
      {"percent", "points"}),
     (re.compile(r"投资|资金|投入|多少钱|多少元|金额|收入|产值|营业额|how much money", re.I), {"amount"}),
     (re.compile(r"多少[个家所项座条名户人亩台辆套万亿]|几[个条家项所]|how many", re.I), {"count", "number"}),
