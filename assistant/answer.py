@@ -113,6 +113,9 @@ class Extractor:
         q_norm = normalize(question)
         wanted = content_bigrams(q_norm)
         asks_figure = bool(_ASKS_FIGURE.search(q_norm))
+        # The places and years the question names, parsed once: the evidence for them is checked per sentence.
+        q_places = {p.name_norm for p in extract_places(q_norm)}
+        q_years = {q.value for q in extract(q_norm) if q.kind == "year"}
         scored: list[tuple[float, Sentence]] = []
         chunk_cover, figure_cover, figure_missing = [], [0.0], 0
         expected = next((kinds for pattern, kinds in _EXPECTED_KIND if pattern.search(q_norm)), set())
@@ -132,7 +135,7 @@ class Extractor:
                     # places and years the question names must be where the figure is stated.
                     fit = 1.0 if not expected or kinds & expected else 0.5
                     scope = " ".join((regions.get(chunk.doc_id, ""), chunk.title, heading, norm))
-                    missing = self._missing_entities(q_norm, [], [scope])
+                    missing = self._missing_entities(q_places, q_years, scope)
                     cover = fit * self._coverage(wanted, heading + " " + norm) * self.settings.missing_penalty**missing
                     if cover > figure_cover[0]:
                         figure_missing = missing
@@ -153,26 +156,18 @@ class Extractor:
             "asks_figure": float(asks_figure),
             "dense": max(dense_cosines[:3], default=0.0),
             # A figure question's entities were checked per sentence (the penalty is inside "figure").
-            "missing": float(0 if asks_figure else self._missing_entities(q_norm, hits[:3], context)),
+            "missing": float(0 if asks_figure else self._missing_entities(q_places, q_years, " ".join(context))),
             "figure_missing": float(figure_missing),
             "latin": float(detect_script(question) == "latin"),
         }
         return Evidence(scored, self.support(features), features)
 
     @staticmethod
-    def _missing_entities(q_norm: str, hits: list[Hit], scope: list[str] | None = None) -> int:
-        """Places and years the question names that the evidence does not mention.
-
-        The evidence is ``scope`` when given (the sentence stating a figure, with its headings and title), else the
-        top chunks with their titles and section paths.
-        """
-        texts = scope or [h.chunk.title + " " + " ".join(h.chunk.section_path) + " " + h.chunk.text for h in hits]
-        context = normalize(" ".join(texts))
-        places = {p.name_norm for p in extract_places(q_norm)}
-        missing = sum(1 for name in places if name not in context)
-        years = {q.value for q in extract(q_norm) if q.kind == "year"}
-        context_years = {q.value for q in extract(context) if q.kind == "year"}
-        return missing + sum(1 for y in years if y not in context_years)
+    def _missing_entities(places: set[str], years: set[float], evidence: str) -> int:
+        """How many of the question's places and years the evidence text does not mention."""
+        context = normalize(evidence)
+        context_years = {q.value for q in extract(context) if q.kind == "year"} if years else set()
+        return sum(1 for name in places if name not in context) + sum(1 for y in years if y not in context_years)
 
     def support(self, features: dict[str, float]) -> float:
         """Combine the features into one support value in [0, 1], compared with ``refusal_threshold``.

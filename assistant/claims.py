@@ -10,7 +10,7 @@ from .prompts import NOT_FOUND_REASON
 from .script import normalize
 from .settings import AnswerSettings
 from .types import Citation, DocumentInfo, Hit, Mismatch, Verdict
-from .verify import Comparison, compare
+from .verify import Comparison, compare, overlap
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,6 @@ def _first_sentence(hit: Hit) -> tuple[int, int]:
 
 def _best_sentence(hit: Hit, claim: str) -> tuple[int, int]:
     """The sentence of the chunk that overlaps the claim most."""
-    from .verify import overlap
-
     spans = sentence_spans(hit.chunk.text, hit.chunk.start)
     text = hit.chunk.text
     return max(spans, key=lambda se: overlap(claim, text[se[0] - hit.chunk.start : se[1] - hit.chunk.start]),

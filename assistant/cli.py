@@ -77,6 +77,18 @@ def _open(assistant: Any) -> None:
         bar.close()
 
 
+def _ready_assistant(ctx: click.Context, **overrides: Any) -> Any:
+    """An Assistant over a usable index (a missing, stale or corrupt one is reported and rebuilt); exits on error."""
+    from .pipeline import Assistant
+
+    try:
+        assistant = Assistant(_settings(ctx, **overrides))
+        _open(assistant)
+    except AssistantError as exc:
+        _fail(exc)
+    return assistant
+
+
 def _batch(argument: str | None, key: str, handle: Callable[[str], dict[str, Any]], render: Callable[[dict], str],
            as_json: bool) -> None:
     """Run ``handle`` on each input; one output line (or block) per input, errors included."""
@@ -203,14 +215,9 @@ def _render_search(result: dict) -> str:
 def search(ctx: click.Context, query: str | None, k: int | None, mode: str | None, doc_ids: tuple[str, ...],
            since: str, until: str, region: str, as_json: bool) -> None:
     """Search the documents; with no QUERY, read one query per line from standard input."""
-    from .pipeline import Assistant
     from .retrieve import Filters
 
-    try:
-        assistant = Assistant(_settings(ctx))
-        _open(assistant)
-    except AssistantError as exc:
-        _fail(exc)
+    assistant = _ready_assistant(ctx)
     filters = Filters(doc_ids=doc_ids, since=since, until=until, region=region)
 
     def handle(text: str) -> dict[str, Any]:
@@ -238,13 +245,7 @@ def _render_answer(result: dict) -> str:
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, backend: str | None, as_json: bool) -> None:
     """Answer a question with citations; with no QUESTION, read one per line from standard input."""
-    from .pipeline import Assistant
-
-    try:
-        assistant = Assistant(_settings(ctx, **{"answer.backend": backend}))
-        _open(assistant)
-    except AssistantError as exc:
-        _fail(exc)
+    assistant = _ready_assistant(ctx, **{"answer.backend": backend})
     _batch(question, "question", lambda q: assistant.ask(q).to_dict(), _render_answer, as_json)
 
 
@@ -263,13 +264,7 @@ def _render_verdict(result: dict) -> str:
 @click.pass_context
 def check(ctx: click.Context, claim: str | None, as_json: bool) -> None:
     """Check a claim against the documents; with no CLAIM, read one per line from standard input."""
-    from .pipeline import Assistant
-
-    try:
-        assistant = Assistant(_settings(ctx))
-        _open(assistant)
-    except AssistantError as exc:
-        _fail(exc)
+    assistant = _ready_assistant(ctx)
     _batch(claim, "claim", lambda c: assistant.check(c).to_dict(), _render_verdict, as_json)
 
 

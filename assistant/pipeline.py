@@ -16,15 +16,16 @@ from .claims import check_claim
 from .clean import clean
 from .corpus import CorpusFile, corpus_hash, discover
 from .embed import Embedder, make_embedder
-from .errors import AssistantError, DocumentError, IndexStateError, StaleIndexError
+from .errors import AssistantError, DocumentError, EmptyDocumentError, IndexStateError, StaleIndexError
 from .followup import resolve_followup
 from .index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
 from .load import load_text
 from .retrieve import Filters, Retriever
-from .script import normalize
+from .script import detect_script, normalize
 from .settings import Settings, load_settings
 from .structure import derive_title, parse_sections
 from .types import Answer, Chunk, Document, DocumentInfo, Hit, Verdict
+from .uploads import add_manifest_entry, remove_manifest_entry, store_upload
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -75,8 +76,6 @@ def ingest_file(item: CorpusFile, settings: Settings) -> tuple[Document, list[Ch
     sections = parse_sections(text, info.title)
     chunks = chunk_document(doc, sections, settings.chunking)
     if not chunks:
-        from .errors import EmptyDocumentError
-
         raise EmptyDocumentError(f"{info.file}: no text left after cleaning. Check the file's content.")
     return doc, chunks, len(sections)
 
@@ -285,9 +284,6 @@ class Assistant:
         Raises:
             DocumentError: Wrong type, too large, empty, or unreadable (the file is not kept).
         """
-        from .script import detect_script
-        from .uploads import add_manifest_entry, store_upload
-
         folder = self.settings.paths.uploads
         path = store_upload(folder, name, data, int(self.settings.ui.max_upload_mb * 1024 * 1024))
         try:
@@ -317,8 +313,6 @@ class Assistant:
             raise DocumentError(f"No document {doc_id!r} in the index.")
         if not info.file.startswith(self._uploads_prefix()):
             raise DocumentError(f"{info.title or doc_id} is part of the bundled corpus; only uploads can be removed here.")
-        from .uploads import remove_manifest_entry
-
         path = self.settings.paths.corpus / info.file
         path.unlink(missing_ok=True)
         remove_manifest_entry(path.parent, path.name)

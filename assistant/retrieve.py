@@ -10,7 +10,6 @@ from .embed import Embedder
 from .errors import QueryError
 from .fusion import rrf, top, weighted
 from .index import LoadedIndex
-from .keyword import tokenize
 from .script import normalize
 from .settings import Settings
 from .types import Hit
@@ -141,7 +140,3 @@ class Retriever:
                 fused = weighted(dense, keyword, self.settings.dense_weight)
         chunks = self.index.chunks
         return [Hit(chunks[pos], score, rank) for rank, (pos, score) in enumerate(top(fused, k), start=1)]
-
-    def query_tokens(self, query: str) -> list[str]:
-        """The keyword tokens of a query (for explaining matches)."""
-        return tokenize(normalize(query), self.index.keyword.mode)

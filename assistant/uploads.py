@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import DocumentError, UnsupportedFileTypeError
 from .load import SUPPORTED_SUFFIXES
 
-UPLOAD_SUFFIXES = frozenset({".txt", ".md", ".docx", ".pdf", ".html", ".htm"})
+UPLOAD_SUFFIXES = SUPPORTED_SUFFIXES  # whatever the loaders read; everything else is refused
 # Anything but letters (any script), digits, '-', '_' and '.', e.g. "../报告 (1).txt" → "报告_1_.txt".
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
@@ -27,7 +27,7 @@ def sanitize_filename(name: str) -> str:
     base = Path(unicodedata.normalize("NFKC", name).replace("\\", "/")).name
     stem, suffix = os.path.splitext(base)
     suffix = suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES or suffix not in SUPPORTED_SUFFIXES:
+    if suffix not in UPLOAD_SUFFIXES:
         allowed = ", ".join(sorted(UPLOAD_SUFFIXES))
         kind = suffix or "(none)"
         raise UnsupportedFileTypeError(f"{base or name!r}: files of type {kind} are not accepted. Upload {allowed}.")
