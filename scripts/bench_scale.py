@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from assistant.pipeline import Assistant
-from assistant.store import FaissStore
+from assistant.search.store import FaissStore
 
 
 def rss_mb() -> float:

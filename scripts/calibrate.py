@@ -11,8 +11,8 @@ import argparse
 import itertools
 from pathlib import Path
 
-from assistant.evaluate import load_eval_set
-from assistant.metrics import refusal_scores
+from assistant.evaluation.evaluate import load_eval_set
+from assistant.evaluation.metrics import refusal_scores
 from assistant.pipeline import Assistant
 
 ASK_TYPES = ("fact", "paraphrase", "section", "unanswerable")

@@ -10,11 +10,11 @@ import argparse
 import itertools
 from pathlib import Path
 
-from assistant.chunk import search_text
-from assistant.evaluate import RETRIEVAL_TYPES, K, load_eval_set, retrieval_record
-from assistant.keyword import KeywordIndex
+from assistant.evaluation.evaluate import RETRIEVAL_TYPES, K, load_eval_set, retrieval_record
+from assistant.evaluation.relevance import match_key, relevant_sets
+from assistant.ingest.chunk import search_text
 from assistant.pipeline import Assistant
-from assistant.relevance import match_key, relevant_sets
+from assistant.search.keyword import KeywordIndex
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.pipeline import Assistant
-from assistant.script import detect_script, normalize
+from assistant.text.script import detect_script, normalize
 
 pytestmark = pytest.mark.slow
 

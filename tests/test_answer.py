@@ -2,10 +2,10 @@
 
 import pytest
 
-from assistant.answer import content_bigrams, sentence_spans
+from assistant.answers.answer import content_bigrams, sentence_spans
+from assistant.answers.verify import quote_is_exact
 from assistant.pipeline import Assistant
 from assistant.prompts import REFUSAL, REFUSAL_TRADITIONAL
-from assistant.verify import quote_is_exact
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests for assistant.chunk: offsets, sizes, section bounds and stable ids on the whole seed corpus."""
+"""Tests for assistant.ingest.chunk: offsets, sizes, section bounds and stable ids on the whole seed corpus."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunk import chunk_document
-from assistant.clean import clean
-from assistant.script import normalize
+from assistant.ingest.chunk import chunk_document
+from assistant.ingest.clean import clean
+from assistant.ingest.structure import derive_title, parse_sections
 from assistant.settings import ChunkingSettings
-from assistant.structure import derive_title, parse_sections
+from assistant.text.script import normalize
 from assistant.types import Chunk, Document, DocumentInfo, Section
 
 CORPUS = Path(__file__).parents[1] / "corpus"

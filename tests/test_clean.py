@@ -1,4 +1,4 @@
-"""Tests for assistant.clean: each rule on a real excerpt of the seed documents, then on the whole corpus."""
+"""Tests for assistant.ingest.clean: each rule on a real excerpt of the seed documents, then on the whole corpus."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.clean import clean, ends_sentence, is_headline, splits_word, strip_pinyin
+from assistant.ingest.clean import clean, ends_sentence, is_headline, splits_word, strip_pinyin
 
 DATA = Path(__file__).parent / "data"
 CORPUS = Path(__file__).parents[1] / "corpus"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.script import detect_script, normalize
+from assistant.text.script import detect_script, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "eval" / "dev.jsonl"

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from assistant.cli import main
-from assistant.evaluate import index_settings, load_eval_set, run_eval
-from assistant.metrics import RETRIEVAL_KEYS
-from assistant.relevance import covers, match_key, relevant_sets
+from assistant.evaluation.evaluate import index_settings, load_eval_set, run_eval
+from assistant.evaluation.metrics import RETRIEVAL_KEYS
+from assistant.evaluation.relevance import covers, match_key, relevant_sets
 from tests.conftest import CORPUS, ROOT, SHARED, make_settings
 
 SMALL = ("002_918026e46bde4402.txt", "003_6a6d947e374aa1af.txt", "004_31686fc52e7b446b.txt")

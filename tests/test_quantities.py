@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.places import extract_places
-from assistant.quantities import (
+from assistant.text.places import extract_places
+from assistant.text.quantities import (
     Quantity,
     dimension,
     extract,

@@ -5,7 +5,7 @@ import pytest
 
 from assistant.errors import QueryError
 from assistant.pipeline import Assistant
-from assistant.retrieve import Filters
+from assistant.search.retrieve import Filters
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])

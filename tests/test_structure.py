@@ -1,4 +1,4 @@
-"""Tests for assistant.structure: heading hierarchies of the seed documents and section invariants."""
+"""Tests for assistant.ingest.structure: heading hierarchies of the seed documents and section invariants."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.clean import clean
-from assistant.structure import derive_title, parse_sections
+from assistant.ingest.clean import clean
+from assistant.ingest.structure import derive_title, parse_sections
 from assistant.types import Section
 
 DATA = Path(__file__).parent / "data"

@@ -7,7 +7,7 @@ import pytest
 from assistant import prompts
 from assistant.errors import IndexStateError
 from assistant.types import Answer, Citation, Mismatch, Verdict
-from assistant.ui_render import (
+from assistant.web.ui_render import (
     answer_html,
     answer_text_html,
     citation_html,
@@ -162,7 +162,7 @@ gr = pytest.importorskip("gradio")
 
 
 def test_build_app_constructs_without_a_server(hash_assistant):
-    from assistant.ui import build_app
+    from assistant.web.ui import build_app
 
     app = build_app(hash_assistant)
     assert isinstance(app, gr.Blocks)
@@ -172,7 +172,7 @@ def test_build_app_constructs_without_a_server(hash_assistant):
 
 
 def test_backend_refuses_politely_until_ready_then_answers(hash_assistant):
-    from assistant.ui import Backend
+    from assistant.web.ui import Backend
 
     backend = Backend(hash_assistant)
     backend._thread = object()  # pretend a build is under way
@@ -195,7 +195,7 @@ def test_backend_refuses_politely_until_ready_then_answers(hash_assistant):
 
 
 def test_chat_stream_answers_then_resolves_a_follow_up(hash_assistant):
-    from assistant.ui import Backend, _new_session, _stream
+    from assistant.web.ui import Backend, _new_session, _stream
 
     backend = Backend(hash_assistant)
     assert backend.wait(120)
@@ -213,7 +213,7 @@ def test_chat_stream_answers_then_resolves_a_follow_up(hash_assistant):
 
 def test_upload_through_the_backend_is_searchable_at_once(tmp_path, small_corpus):
     from assistant.pipeline import Assistant
-    from assistant.ui import Backend
+    from assistant.web.ui import Backend
 
     assistant = Assistant(make_settings(tmp_path, small_corpus, paths={"uploads": str(small_corpus / "uploads")}))
     backend = Backend(assistant)
@@ -228,7 +228,7 @@ def test_upload_through_the_backend_is_searchable_at_once(tmp_path, small_corpus
 
 
 def test_unexpected_errors_reach_the_user_as_one_line_without_a_trace(hash_assistant, monkeypatch):
-    from assistant.ui import Backend, _new_session, _stream
+    from assistant.web.ui import Backend, _new_session, _stream
 
     backend = Backend(hash_assistant)
     assert backend.wait(120)
@@ -243,5 +243,5 @@ def test_importing_the_ui_does_not_import_gradio():
     import subprocess
     import sys
 
-    code = "import sys, assistant.ui; sys.exit('gradio' in sys.modules)"
+    code = "import sys, assistant.web.ui; sys.exit('gradio' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

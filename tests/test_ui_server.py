@@ -36,7 +36,7 @@ def free_port() -> int:
 @contextmanager
 def serving(assistant: Assistant) -> Iterator[str]:
     """Serve the assistant's UI on a free port (the index loads in the background); yields the URL."""
-    from assistant.ui import launch
+    from assistant.web.ui import launch
 
     ui = assistant.settings.ui.model_copy(update={"port": free_port()})
     assistant.settings = assistant.settings.model_copy(update={"ui": ui})

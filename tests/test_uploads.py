@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import DocumentError, UnsupportedFileTypeError
+from assistant.ingest.uploads import sanitize_filename, store_upload
 from assistant.pipeline import Assistant
-from assistant.uploads import sanitize_filename, store_upload
 
 from .conftest import make_settings
 

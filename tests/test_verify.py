@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.verify import Comparison, compare, overlap, quote_is_exact
+from assistant.answers.verify import Comparison, compare, overlap, quote_is_exact
 
 # Real passages from corpus/.
 E000_FIRMS = (

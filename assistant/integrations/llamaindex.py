@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ModelUnavailableError
-from ..retrieve import Filters
+from ..search.retrieve import Filters
 
 try:
     from llama_index.core.retrievers import BaseRetriever

@@ -1,0 +1,1 @@
+"""Answers: extractive and generated answers, claim checks, follow-ups."""

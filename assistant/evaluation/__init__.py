@@ -1,0 +1,1 @@
+"""Evaluation: metrics, relevance, baselines, runs and reports."""

@@ -1,0 +1,1 @@
+"""Ingest: find, load, clean, structure and chunk documents; accept uploads."""

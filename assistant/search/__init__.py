@@ -1,0 +1,1 @@
+"""Search: embed, index (dense + keyword) and retrieve chunks."""

@@ -1,0 +1,1 @@
+"""Text: language analysis shared by every stage (script, quantities, places)."""

@@ -1,0 +1,1 @@
+"""Web: the Gradio UI over the Assistant facade."""
