@@ -21,6 +21,7 @@ class DocumentInfo:
     region: str = ""
     doc_type: str = ""
     script: str = ""
+    source: str = "corpus"  # "corpus" (official, bundled or added by the operator) or "upload" (added through the UI)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-ready dict."""
@@ -64,6 +65,15 @@ class Chunk:
     text_norm: str
     start: int
     end: int
+    # Stored beside the vectors so that filters run inside the store (document, date range, region, provenance).
+    date: str = ""
+    region: str = ""
+    source: str = "corpus"
+    # 1-based pages of a paged source (PDF); ``None`` for sources without pages.
+    page_start: int | None = None
+    page_end: int | None = None
+    # Mean OCR confidence (0..1) of the chunk's text when it was read by OCR; ``None`` otherwise.
+    ocr_confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-ready dict (``section_path`` as a list)."""
@@ -73,7 +83,9 @@ class Chunk:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
-        """Build a chunk from :meth:`to_dict` output."""
+        """Build a chunk from :meth:`to_dict` output (fields added later take their defaults when absent)."""
+        optional = {name: data[name] for name in ("date", "region", "source", "page_start", "page_end", "ocr_confidence")
+                    if name in data}
         return cls(
             chunk_id=data["chunk_id"],
             doc_id=data["doc_id"],
@@ -83,16 +95,23 @@ class Chunk:
             text_norm=data["text_norm"],
             start=int(data["start"]),
             end=int(data["end"]),
+            **optional,
         )
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its score (higher is better within one result list)."""
+    """A retrieved chunk with its fused score (higher is better within one result list).
+
+    ``dense_score`` is the cosine of the query with the chunk and ``keyword_score`` its BM25 score, each ``None``
+    when that list did not return the chunk; answering reads them here instead of asking the index again.
+    """
 
     chunk: Chunk
     score: float
     rank: int
+    dense_score: float | None = None
+    keyword_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the search-result JSON object."""
@@ -104,8 +123,13 @@ class Hit:
             "section_path": list(c.section_path),
             "text": c.text,
             "score": round(float(self.score), 6),
+            "dense_score": None if self.dense_score is None else round(float(self.dense_score), 6),
+            "keyword_score": None if self.keyword_score is None else round(float(self.keyword_score), 6),
             "start": c.start,
             "end": c.end,
+            "page_start": c.page_start,
+            "page_end": c.page_end,
+            "source": c.source,
         }
 
 
@@ -123,6 +147,11 @@ class Citation:
     quote: str
     start: int
     end: int
+    page_start: int | None = None
+    page_end: int | None = None
+    ocr_confidence: float | None = None
+    low_confidence: bool = False  # OCR text below ``ingest.ocr_min_confidence``: check the page image
+    source: str = "corpus"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the citation JSON object."""

@@ -65,8 +65,8 @@ def test_api_ask_and_check_return_the_cli_json(tmp_path, small_corpus):
         assert result == assistant.ask("沈阳2021年要新建多少5G基站？").to_dict()
         assert set(result) >= {"question", "answer", "refused", "backend", "citations"}
         assert result["refused"] is False and "6000" in result["answer"]
-        assert set(result["citations"][0]) == {"n", "chunk_id", "doc_id", "title", "date", "publisher", "section_path",
-                                               "quote", "start", "end"}
+        assert set(result["citations"][0]) >= {"n", "chunk_id", "doc_id", "title", "date", "publisher", "section_path",
+                                               "quote", "start", "end", "page_start", "page_end", "source"}
 
         client = gradio_client.Client(url, verbose=False)
         verdict = client.predict("沈阳2021年要新建5G基站8000个。", api_name="/check")

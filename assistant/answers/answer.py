@@ -275,6 +275,10 @@ def make_citation(n: int, hit: Hit, start: int, end: int, quote: str, documents:
         quote=quote,
         start=start,
         end=end,
+        page_start=hit.chunk.page_start,
+        page_end=hit.chunk.page_end,
+        ocr_confidence=hit.chunk.ocr_confidence,
+        source=hit.chunk.source,
     )
 
 

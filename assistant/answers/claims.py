@@ -9,7 +9,7 @@ from ..settings import AnswerSettings
 from ..text.places import extract_places
 from ..text.script import normalize
 from ..types import Citation, DocumentInfo, Hit, Mismatch, Verdict
-from .answer import sentence_spans
+from .answer import make_citation, sentence_spans
 from .verify import Comparison, compare, overlap
 
 
@@ -20,9 +20,7 @@ class _Candidate:
 
 
 def _citation(n: int, hit: Hit, start: int, end: int, texts: dict[str, str], docs: dict[str, DocumentInfo]) -> Citation:
-    info = docs.get(hit.chunk.doc_id)
-    return Citation(n, hit.chunk.chunk_id, hit.chunk.doc_id, hit.chunk.title, info.date if info else "",
-                    info.publisher if info else "", hit.chunk.section_path, texts[hit.chunk.doc_id][start:end], start, end)
+    return make_citation(n, hit, start, end, texts[hit.chunk.doc_id][start:end], docs)
 
 
 def _sentence_around(hit: Hit, start: int, end: int) -> tuple[int, int]:

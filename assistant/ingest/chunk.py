@@ -61,6 +61,9 @@ def chunk_document(doc: Document, sections: list[Section], settings: ChunkingSet
                     text_norm=normalize(text),
                     start=start,
                     end=end,
+                    date=doc.info.date,
+                    region=doc.info.region,
+                    source=doc.info.source,
                 )
             )
     return chunks
