@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +13,10 @@ import numpy as np
 from .answers.answer import Extractor, idf_table
 from .answers.claims import check_claim
 from .answers.followup import resolve_followup
-from .errors import AssistantError, DocumentError, EmptyDocumentError, IndexStateError, StaleIndexError
-from .ingest.chunk import chunk_document, search_text
-from .ingest.clean import clean
-from .ingest.corpus import CorpusFile, corpus_hash, discover
-from .ingest.load import load_text
-from .ingest.structure import derive_title, parse_sections
+from .errors import AssistantError, DocumentError, IndexStateError, StaleIndexError
+from .ingest.chunk import search_text
+from .ingest.corpus import corpus_hash, discover
+from .ingest.documents import IngestResult, ingest_file
 from .ingest.uploads import add_manifest_entry, remove_manifest_entry, store_upload
 from .search.embed import Embedder, make_embedder
 from .search.index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
@@ -29,17 +27,6 @@ from .types import Answer, Chunk, Document, DocumentInfo, Hit, Verdict
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class IngestResult:
-    """Documents ingested from a corpus, with the files that were skipped and why."""
-
-    documents: list[Document] = field(default_factory=list)
-    chunks: list[Chunk] = field(default_factory=list)
-    sections: int = 0
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    files: list[CorpusFile] = field(default_factory=list)
 
 
 @dataclass
@@ -59,25 +46,6 @@ class BuildReport:
 def passage_for_embedding(chunk: Chunk) -> str:
     """The text the dense model sees for a chunk (the same as the keyword index's, see :func:`search_text`)."""
     return search_text(chunk)
-
-
-def ingest_file(item: CorpusFile, settings: Settings) -> tuple[Document, list[Chunk], int]:
-    """Load, clean, parse and chunk one corpus file.
-
-    Raises:
-        DocumentError: The file cannot be read or holds no text.
-    """
-    raw = load_text(item.path, int(settings.loading.max_file_mb * 1024 * 1024))
-    text = clean(raw)
-    info = item.info
-    if not info.title:
-        info = DocumentInfo(**{**info.to_dict(), "title": derive_title(text) or Path(info.file).stem})
-    doc = Document(info=info, text=text)
-    sections = parse_sections(text, info.title)
-    chunks = chunk_document(doc, sections, settings.chunking)
-    if not chunks:
-        raise EmptyDocumentError(f"{info.file}: no text left after cleaning. Check the file's content.")
-    return doc, chunks, len(sections)
 
 
 class Assistant:
