@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from assistant.ingest.clean import clean
 from assistant.text.script import detect_script, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 DEVSET = ROOT / "eval" / "dev.jsonl"
 CORPUS = ROOT / "corpus"
 
-FIELDS = {"id", "type", "question", "answer", "doc", "section", "evidence", "claim_verdict", "split"}
+FIELDS = {"id", "type", "question", "answer", "doc", "section", "evidence", "claim_verdict", "split", "lang", "kind"}
+OPTIONAL = {"twin", "batch"}
 TYPES = {"fact", "paraphrase", "section", "multi", "claim", "unanswerable"}
+KINDS = TYPES | {"colloquial", "english"}
+LANGS = {"simplified": "zh-Hans", "traditional": "zh-Hant", "latin": "en"}
+BATCHES = {"issues-11-12"}  # items appended for issues 11/12; the first 172 have no batch ("original")
+RETRIEVAL = {"fact", "paraphrase", "section", "multi"}
 VERDICTS = {"supported", "contradicted", "not_found"}
 SPLITS = {"tune", "test"}
 # Pinyin readings the 002 news site puts after characters, e.g. 中(zhōng). Section paths are written without them.
@@ -50,7 +56,7 @@ def test_size_and_schema() -> None:
     data = items()
     assert len(data) >= 150
     for item in data:
-        assert set(item) == FIELDS, item["id"]
+        assert FIELDS <= set(item) <= FIELDS | OPTIONAL, item["id"]
         assert item["type"] in TYPES, item["id"]
         assert item["split"] in SPLITS, item["id"]
         assert isinstance(item["question"], str) and item["question"].strip(), item["id"]
@@ -131,9 +137,14 @@ def test_fact_answers_are_in_the_evidence() -> None:
             assert normalize(item["answer"]) in normalize(item["evidence"]), item["id"]
 
 
+def original() -> list[dict]:
+    return [item for item in items() if "batch" not in item]
+
+
 @pytest.mark.parametrize("type_", sorted(TYPES))
 def test_both_splits_for_each_type(type_: str) -> None:
-    splits = Counter(item["split"] for item in items() if item["type"] == type_)
+    """The original 172 items alternate splits within each type (the added ones fill the test rows)."""
+    splits = Counter(item["split"] for item in original() if item["type"] == type_)
     assert set(splits) == SPLITS, type_
     assert abs(splits["tune"] - splits["test"]) <= max(2, sum(splits.values()) // 10), splits
 
@@ -143,3 +154,59 @@ def test_script_mix() -> None:
     share = scripts["traditional"] / len(items())
     assert 0.10 <= share <= 0.25, scripts
     assert scripts["latin"] >= 6, scripts
+
+
+def test_evidence_is_verbatim_in_the_cleaned_text() -> None:
+    """Evidence is an exact substring of the cleaned document too (what chunks and citations are cut from)."""
+    cleaned = {doc: clean(raw(doc)) for doc in {d for item in items() for d, _, _ in pieces(item)}}
+    for item in items():
+        for doc, _, evidence in pieces(item):
+            assert evidence in cleaned[doc], (item["id"], evidence)
+
+
+def test_original_items_kept_and_batches() -> None:
+    assert len(original()) == 172 and [i["id"] for i in original()] == [f"dev-{n:03d}" for n in range(1, 173)]
+    assert {item.get("batch") for item in items()} - {None} <= BATCHES
+    assert all("batch" in item for item in items()[172:])
+
+
+def test_lang_follows_the_question_script() -> None:
+    for item in items():
+        assert item["lang"] == LANGS[detect_script(item["question"])], item["id"]
+
+
+def test_kinds() -> None:
+    for item in items():
+        assert item["kind"] in KINDS, item["id"]
+        if item["kind"] == "colloquial":
+            assert item["type"] == "paraphrase" and item["lang"] != "en", item["id"]
+        elif item["kind"] == "english":
+            assert item["lang"] == "en", item["id"]
+        else:
+            assert item["kind"] == item["type"], item["id"]
+    assert all(item["kind"] == "english" for item in items() if item["lang"] == "en")
+
+
+def test_twins_pair_english_with_chinese() -> None:
+    by_id = {item["id"]: item for item in items()}
+    for item in items():
+        if item["lang"] == "en":
+            assert "twin" in item, f"{item['id']}: every English item has a Chinese twin"
+        if "twin" not in item:
+            continue
+        twin = by_id[item["twin"]]
+        assert twin.get("twin") == item["id"], item["id"]  # both ways
+        assert {item["lang"] == "en", twin["lang"] == "en"} == {True, False}, item["id"]
+        assert twin["split"] == item["split"], item["id"]
+        assert (twin["doc"], twin["evidence"], twin["claim_verdict"]) == (item["doc"], item["evidence"],
+                                                                          item["claim_verdict"]), item["id"]
+        assert (twin["type"] == "unanswerable") == (item["type"] == "unanswerable"), item["id"]
+
+
+@pytest.mark.parametrize(("split", "least"), [("test", 20), ("tune", 5)])
+def test_rows_have_enough_items(split: str, least: int) -> None:
+    """Issue 12: English questions and colloquial paraphrases are their own rows in both splits."""
+    rows = Counter(item["kind"] for item in items() if item["split"] == split and item["type"] in RETRIEVAL)
+    assert rows["english"] >= least and rows["colloquial"] >= least, rows
+    twins = [item for item in items() if item["split"] == split and item["kind"] == "english" and item["type"] in RETRIEVAL]
+    assert all("twin" in item for item in twins)
