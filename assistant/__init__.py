@@ -17,7 +17,7 @@ _EXPORTS = {
         "Answer", "Chunk", "Citation", "Document", "DocumentInfo", "Hit", "Mismatch", "Section", "Verdict",
     )},
     **{name: "errors" for name in (
-        "AssistantError", "ConfigError", "CorruptIndexError", "DocumentError", "EmptyDocumentError",
+        "AssistantError", "ConfigError", "CorruptIndexError", "DocumentError", "EmptyDocumentError", "IndexBusyError",
         "IndexMissingError", "IndexStateError", "ModelUnavailableError", "QueryError", "StaleIndexError",
         "UnreadableDocumentError", "UnsupportedFileTypeError",
     )},

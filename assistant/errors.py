@@ -50,6 +50,10 @@ class CorruptIndexError(IndexStateError):
     """An index file is truncated, unreadable or inconsistent."""
 
 
+class IndexBusyError(IndexStateError):
+    """Another process is building the index and did not finish in time."""
+
+
 class ModelUnavailableError(AssistantError):
     """A model or an optional dependency is not installed or cannot be loaded."""
 

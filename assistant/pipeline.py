@@ -3,241 +3,170 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .answers.answer import Extractor, idf_table
 from .answers.claims import check_claim
 from .answers.followup import resolve_followup
-from .errors import AssistantError, DocumentError, IndexStateError, StaleIndexError
-from .ingest.chunk import search_text
-from .ingest.corpus import corpus_hash, discover
-from .ingest.documents import IngestResult, ingest_file
+from .errors import DocumentError, IndexStateError, StaleIndexError
+from .ingest.corpus import discover
+from .ingest.documents import IngestResult, ingest_corpus, ingest_file
 from .ingest.uploads import add_manifest_entry, remove_manifest_entry, store_upload
+from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
-from .search.index import IndexContents, LoadedIndex, load_index, read_manifest, staleness, text_hash, verify_files, write_index
+from .search.index import IndexSnapshot, current_version, open_snapshot
 from .search.retrieve import Filters, Retriever
 from .settings import Settings, load_settings
 from .text.script import detect_script, normalize
-from .types import Answer, Chunk, Document, DocumentInfo, Hit, Verdict
+from .types import Answer, DocumentInfo, Hit, Verdict
+
+__all__ = ["Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass
-class BuildReport:
-    """What ``build`` did."""
+class _Open:
+    """Everything derived from one open index version; replaced as a whole when a new version is opened."""
 
-    rebuilt: bool
-    reason: str
-    documents: int
-    chunks: int
-    embedded: int
-    reused: int
-    skipped: list[dict[str, str]]
-    seconds: float
-
-
-def passage_for_embedding(chunk: Chunk) -> str:
-    """The text the dense model sees for a chunk (the same as the keyword index's, see :func:`search_text`)."""
-    return search_text(chunk)
+    snapshot: IndexSnapshot
+    retriever: Retriever
+    extractor: Extractor | None = None
+    corpus_norm: str | None = None
 
 
 class Assistant:
-    """The one entry point for the CLI, the UI and the eval: build, search, ask, check."""
+    """The one entry point for the CLI, the UI and the eval: build, search, ask, check.
+
+    Questions are answered from one open index version at a time; :meth:`reload` switches to a newer version that a
+    build (in this or another process) published, without blocking questions already running.
+    """
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or load_settings()
         self.embedder = embedder or make_embedder(self.settings)
-        self._index: LoadedIndex | None = None
-        self._retriever: Retriever | None = None
-        self._extractor: Extractor | None = None
-        self._corpus_norm: str | None = None
+        self._open: _Open | None = None
+        self._opening = threading.Lock()
 
     # ----- ingestion and building -----
-    def ingest(self, corpus: Path | None = None, progress: Progress | None = None,
-               reuse: dict[str, tuple[Document, list[Chunk]]] | None = None) -> IngestResult:
+    def ingest(self, corpus: Path | None = None, progress: Progress | None = None) -> IngestResult:
         """Ingest every file of a corpus folder; unreadable files are reported and skipped.
 
         Args:
             corpus: The folder (default ``paths.corpus``).
             progress: Called as ``progress(file, done, total)``.
-            reuse: Already-ingested documents by file sha256 (unchanged files are not re-read).
         """
-        files = discover(corpus or self.settings.paths.corpus)
-        result = IngestResult(files=files)
-        for done, item in enumerate(files, start=1):
-            if progress:
-                progress(item.info.file, done, len(files))
-            cached = (reuse or {}).get(item.sha256)
-            try:
-                if cached and cached[0].info == item.info:
-                    doc, chunks = cached
-                    n_sections = len({c.section_path for c in chunks})
-                else:
-                    doc, chunks, n_sections = ingest_file(item, self.settings)
-            except DocumentError as exc:
-                log.warning("Skipped %s: %s", item.info.file, exc)
-                result.skipped.append({"file": item.info.file, "reason": str(exc), "type": type(exc).__name__})
-                continue
-            result.documents.append(doc)
-            result.chunks.extend(chunks)
-            result.sections += n_sections
-        return result
-
-    def _previous(self) -> tuple[dict[str, tuple[Document, list[Chunk]]], dict[str, np.ndarray]]:
-        """Reusable parts of the current index (empty if unusable).
-
-        Documents are reused only when the index-shaping settings are unchanged; vectors (keyed by the hash of the
-        embedded text) whenever the same model built them.
-        """
-        try:
-            old = load_index(self.store_dir, self.settings)
-        except AssistantError:
-            return {}, {}
-        vectors = {}
-        if old.manifest.get("model_id") == self.embedder.model_id:
-            vectors = {text_hash(passage_for_embedding(c)): np.array(old.vectors[i]) for i, c in enumerate(old.chunks)}
-        if old.manifest.get("settings_fingerprint") != self.settings.index_fingerprint():
-            return {}, vectors
-        by_doc: dict[str, list[Chunk]] = {}
-        for chunk in old.chunks:
-            by_doc.setdefault(chunk.doc_id, []).append(chunk)
-        reuse = {}
-        sha_by_file = old.manifest.get("files", {})
-        for doc_id, info in old.documents.items():
-            sha = sha_by_file.get(info.file)
-            if sha and doc_id in by_doc:
-                reuse[sha] = (Document(info=info, text=old.document_text(doc_id)), by_doc[doc_id])
-        return reuse, vectors
+        return ingest_corpus(corpus or self.settings.paths.corpus, self.settings, progress)
 
     def build(self, corpus: Path | None = None, force: bool = False, progress: Progress | None = None) -> BuildReport:
-        """Build or update the index; only new or changed documents are re-read and re-embedded.
+        """Bring the index up to date: only new or changed documents are read and embedded; damage is repaired.
 
         Args:
             corpus: The folder (default ``paths.corpus``).
-            force: Rebuild even when the index is current.
+            force: Rebuild everything even when the index is current.
             progress: Called as ``progress(stage, done, total)``.
         """
-        started = time.perf_counter()
-        corpus = corpus or self.settings.paths.corpus
-        folder = self.store_dir
-        if not force:
-            reason = self.index_problem(corpus)
-            if reason is None:
-                manifest = read_manifest(folder)
-                return BuildReport(False, "index is current", manifest["n_documents"], manifest["n_chunks"], 0,
-                                   manifest["n_chunks"], manifest.get("skipped", []), time.perf_counter() - started)
-        else:
-            reason = "forced"
-        reuse, cached = self._previous() if not force else ({}, {})
-        result = self.ingest(corpus, progress=(lambda f, d, t: progress("ingest", d, t)) if progress else None,
-                             reuse=reuse)
-        passages = [passage_for_embedding(c) for c in result.chunks]
-        keys = [text_hash(p) for p in passages]
-        # Longest first, so each batch holds passages of similar length (less padding) and the bar ends fast.
-        missing = sorted((i for i, key in enumerate(keys) if key not in cached), key=lambda i: -len(passages[i]))
-        dim = self.embedder.dim
-        vectors = np.zeros((len(passages), dim), dtype=np.float32)
-        for i, key in enumerate(keys):
-            if key in cached and cached[key].shape == (dim,):
-                vectors[i] = cached[key]
-        batch = max(1, self.settings.embedding.batch_size)
-        for start in range(0, len(missing), batch):
-            ids = missing[start : start + batch]
-            vectors[ids] = self.embedder.embed_passages([passages[i] for i in ids])
-            if progress:
-                progress("embed", min(start + batch, len(missing)), len(missing))
-        contents = IndexContents(
-            chunks=result.chunks,
-            vectors=vectors,
-            documents={d.doc_id: d.info for d in result.documents},
-            texts={d.doc_id: d.text for d in result.documents},
-            files={f.info.file: f.sha256 for f in result.files},
-            corpus_hash=corpus_hash(result.files),
-            model_id=self.embedder.model_id,
-            skipped=result.skipped,
-        )
-        write_index(folder, contents, self.settings)
-        self._index = self._retriever = self._extractor = self._corpus_norm = None
-        return BuildReport(True, reason or "", len(result.documents), len(result.chunks), len(missing),
-                           len(passages) - len(missing), result.skipped, time.perf_counter() - started)
+        report = update_index(self.settings, self.embedder, corpus, force, progress)
+        if report.rebuilt:
+            self._open = None
+        return report
+
+    def index_problem(self, corpus: Path | None = None) -> str | None:
+        """Why the index cannot be used as it is (missing, stale, damaged), or ``None`` when it is current."""
+        settings = self.settings
+        if corpus is not None:
+            settings = settings.model_copy(update={"paths": settings.paths.model_copy(update={"corpus": corpus})})
+        return index_problem(settings, self.embedder)
 
     def check_index(self, corpus: Path | None = None) -> None:
         """Raise when the index cannot be used as it is.
 
         Raises:
-            IndexMissingError: No index has been built.
-            CorruptIndexError: An index file is missing, truncated or changed.
-            StaleIndexError: The corpus or the index-shaping settings changed since the build.
+            IndexStateError: The index is missing, stale or damaged (the message says which).
         """
-        manifest = read_manifest(self.store_dir)
-        verify_files(self.store_dir, manifest)
-        files = discover(corpus or self.settings.paths.corpus)
-        reason = staleness(manifest, self.settings, corpus_hash(files), self.embedder.model_id)
-        if reason:
-            raise StaleIndexError(f"The index in {self.store_dir} is stale: {reason}. Run `assistant build`.")
+        problem = self.index_problem(corpus)
+        if problem:
+            raise IndexStateError(f"{problem} Run `assistant build`.")
 
-    def index_problem(self, corpus: Path | None = None) -> str | None:
-        """Why the index cannot be used as it is (missing, stale, corrupt), or ``None`` when it is current."""
-        try:
-            self.check_index(corpus)
-        except IndexStateError as exc:
-            return str(exc)
-        return None
-
-    def open_index(self, rebuild: bool = False, progress: Progress | None = None) -> LoadedIndex:
-        """Load the index, checking it is current and intact.
+    def open_index(self, rebuild: bool = False, progress: Progress | None = None) -> IndexSnapshot:
+        """The open index version, opened (and checked) on first use.
 
         Args:
-            rebuild: Rebuild a missing, stale or corrupt index instead of raising.
+            rebuild: Build a missing, stale or damaged index instead of raising.
             progress: Build progress callback.
 
         Raises:
-            IndexStateError: The index is missing, stale or corrupt and ``rebuild`` is false.
+            IndexStateError: The index is missing, stale or damaged and ``rebuild`` is false.
         """
-        if self._index is not None:
-            return self._index
-        try:
-            self.check_index()
-            self._index = load_index(self.store_dir, self.settings)
-        except IndexStateError as exc:
-            if not rebuild:
-                raise
-            log.warning("Rebuilding the index: %s", exc)
-            self.build(force=not isinstance(exc, StaleIndexError), progress=progress)
-            self._index = load_index(self.store_dir, self.settings)
-        self._retriever = Retriever(self._index, self.embedder, self.settings)
-        return self._index
+        current = self._open
+        if current is not None:
+            return current.snapshot
+        with self._opening:
+            if self._open is None:
+                try:
+                    stale = stale_reason(self.settings, self.embedder)
+                    if stale:
+                        raise StaleIndexError(f"The index is stale: {stale}. Run `assistant build`.")
+                    snapshot = open_snapshot(self.store_dir, self.settings)  # checks every file
+                except IndexStateError as exc:
+                    if not rebuild:
+                        raise
+                    log.warning("Rebuilding the index: %s", exc)
+                    self.build(progress=progress)
+                    snapshot = open_snapshot(self.store_dir, self.settings)
+                self._swap(snapshot)
+        return self._open.snapshot  # type: ignore[union-attr]
+
+    def _swap(self, snapshot: IndexSnapshot) -> None:
+        self._open = _Open(snapshot, Retriever(snapshot, self.embedder, self.settings))
+
+    def reload(self) -> bool:
+        """Open the newest committed version if it differs from the open one; return whether it switched.
+
+        Raises:
+            IndexStateError: The newest version cannot be opened (the open one stays in use).
+        """
+        current = self._open
+        version = current_version(self.store_dir)
+        if current is None or version is None or version == current.snapshot.version:
+            return False
+        with self._opening:
+            self._swap(open_snapshot(self.store_dir, self.settings))
+        log.info("Switched to index version %s", version)
+        return True
 
     @property
     def store_dir(self) -> Path:
         """The folder of the built index (``paths.index/store``; ``ingest`` output sits beside it)."""
         return self.settings.paths.index / "store"
 
+    def _current(self) -> _Open:
+        self.open_index()
+        return self._open  # type: ignore[return-value]
+
     @property
     def retriever(self) -> Retriever:
         """The retriever over the open index (opened without rebuilding if needed)."""
-        if self._retriever is None:
-            self.open_index()
-        return self._retriever  # type: ignore[return-value]
+        return self._current().retriever
 
     # ----- documents -----
     def documents(self) -> list[dict]:
         """The indexed documents with their metadata and chunk counts."""
-        index = self.open_index()
+        snapshot = self.open_index()
         counts: dict[str, int] = {}
-        for chunk in index.chunks:
-            counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        for segment in snapshot.catalog.segments:
+            for doc in segment.rows.docs:
+                live = doc.end - doc.start - int(((segment.rows.dead >= doc.start) & (segment.rows.dead < doc.end)).sum())
+                counts[doc.doc_id] = counts.get(doc.doc_id, 0) + live
         uploads = self._uploads_prefix()
         return [
             {**info.to_dict(), "chunks": counts.get(doc_id, 0), "removable": info.file.startswith(uploads)}
-            for doc_id, info in index.documents.items()
+            for doc_id, info in snapshot.documents.items()
         ]
 
     def _uploads_prefix(self) -> str:
@@ -266,8 +195,8 @@ class Assistant:
                  "date": time.strftime("%Y-%m-%d"), "script": detect_script(doc.text[:2000])}
         add_manifest_entry(folder, entry)
         self.build(progress=progress)
-        index = self.open_index()
-        return next(info for info in index.documents.values() if info.file.endswith("/" + path.name))
+        snapshot = self.open_index()
+        return next(info for info in snapshot.documents.values() if info.file.endswith("/" + path.name))
 
     def remove_document(self, doc_id: str) -> None:
         """Remove an uploaded document from the corpus and the index (bundled documents stay).
@@ -275,8 +204,8 @@ class Assistant:
         Raises:
             DocumentError: The document is unknown or not an upload.
         """
-        index = self.open_index()
-        info = index.documents.get(doc_id)
+        snapshot = self.open_index()
+        info = snapshot.documents.get(doc_id)
         if info is None:
             raise DocumentError(f"No document {doc_id!r} in the index.")
         if not info.file.startswith(self._uploads_prefix()):
@@ -295,10 +224,10 @@ class Assistant:
     @property
     def extractor(self) -> Extractor:
         """The extractive answerer over the open index (IDF table built on first use)."""
-        if self._extractor is None:
-            index = self.open_index() if self._index is None else self._index
-            self._extractor = Extractor(self.settings.answer, idf_table([c.text_norm for c in index.chunks]))
-        return self._extractor
+        current = self._current()
+        if current.extractor is None:
+            current.extractor = Extractor(self.settings.answer, idf_table([c.text_norm for c in current.snapshot.chunks]))
+        return current.extractor
 
     def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
         """Answer a question with citations, or refuse with the closest sections.
@@ -313,19 +242,20 @@ class Assistant:
             ModelUnavailableError: An LLM backend is not reachable or not installed.
         """
         backend = backend or self.settings.answer.backend
+        current = self._current()
         query = resolve_followup(question, history or [])
-        hits = self.search(query, k=self.settings.answer.top_k)
-        index = self.open_index()
-        texts = index.document_texts()
-        regions = {doc_id: info.region for doc_id, info in index.documents.items()}
-        evidence = self.extractor.evidence(query, hits, self.retriever.cosines(query, hits), texts, regions)
+        hits = current.retriever.search(query, k=self.settings.answer.top_k)
+        snapshot = current.snapshot
+        texts = snapshot.document_texts()
+        regions = {doc_id: info.region for doc_id, info in snapshot.documents.items()}
+        extractor = self.extractor
+        evidence = extractor.evidence(query, hits, [h.dense_score or 0.0 for h in hits], texts, regions)
         if backend == "extractive":
-            answer = self.extractor.answer(question, evidence, index.documents, "extractive", hits, texts)
+            answer = extractor.answer(question, evidence, snapshot.documents, "extractive", hits, texts)
         else:
             from .answers.generate import generate_answer
 
-            answer = generate_answer(question, evidence, hits, index.documents, texts, self.settings, backend,
-                                     self.extractor)
+            answer = generate_answer(question, evidence, hits, snapshot.documents, texts, self.settings, backend, extractor)
         if query != question:
             answer = Answer(answer.question, answer.answer, answer.refused, answer.backend, answer.citations,
                             {**answer.extra, "resolved_question": query})
@@ -337,11 +267,12 @@ class Assistant:
         Raises:
             QueryError: The claim is empty.
         """
-        hits = self.search(claim, k=self.settings.answer.top_k)
-        index = self.open_index()
-        if self._corpus_norm is None:
-            self._corpus_norm = "\n".join(normalize(t) for t in index.document_texts().values())
-        return check_claim(claim, hits, index.document_texts(), index.documents, self.settings.answer, self._corpus_norm)
+        current = self._current()
+        hits = current.retriever.search(claim, k=self.settings.answer.top_k)
+        texts = current.snapshot.document_texts()
+        if current.corpus_norm is None:
+            current.corpus_norm = "\n".join(normalize(t) for t in texts.values())
+        return check_claim(claim, hits, texts, current.snapshot.documents, self.settings.answer, current.corpus_norm)
 
     # ----- search -----
     def search(self, query: str, k: int | None = None, mode: str | None = None,

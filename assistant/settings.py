@@ -80,9 +80,26 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(60, ge=1, le=1000, description="The k of reciprocal-rank fusion.")
     dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
     candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")
+    store: Literal["faiss", "milvus"] = Field(
+        "faiss", description="Storage backend: embedded FAISS + BM25 segments, or Milvus (Lite file or server).")
+    milvus_uri: str = Field(
+        "",
+        description="Milvus address: a file path uses embedded Milvus Lite (empty: milvus.db in paths.index); "
+        "http://host:19530 a Milvus server or cluster.")
+    milvus_collection: str = Field("policy_chunks", description="Milvus collection of the chunks.")
     dense_index: Literal["flat", "hnsw", "ivf"] = Field("flat", description="FAISS index type; flat is exact.")
+    ann_min_rows: int = Field(
+        10_000, ge=1, le=10**9, description="Segments smaller than this are searched exactly whatever dense_index says.")
     hnsw_m: int = Field(32, ge=4, le=128, description="HNSW graph degree.")
     hnsw_ef_search: int = Field(64, ge=8, le=4096, description="HNSW search breadth.")
+    ivf_nprobe: int = Field(16, ge=1, le=4096, description="IVF lists probed per query.")
+
+
+class IndexSettings(_Section):
+    """Building and reloading the index."""
+
+    lock_timeout_s: float = Field(
+        600.0, ge=0, le=86400, description="How long a build waits for another build of the same index to finish.")
 
 
 class AnswerSettings(_Section):
@@ -129,6 +146,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Index builds.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answers.")
     ui: UISettings = Field(default_factory=UISettings, description="User interface.")
 
@@ -156,7 +174,11 @@ class Settings(BaseSettings):
             "max_seq_length": self.embedding.max_seq_length,
             "bm25_tokens": self.retrieval.bm25_tokens,
             "dense_index": self.retrieval.dense_index,
+            "ann_min_rows": self.retrieval.ann_min_rows,
+            "store": self.retrieval.store,
         }
+        if self.retrieval.store == "milvus":
+            shaping["milvus"] = [self.retrieval.milvus_uri, self.retrieval.milvus_collection]
         return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
 
     def fingerprint(self) -> str:

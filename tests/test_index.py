@@ -1,15 +1,28 @@
-"""Index lifecycle: build, reuse, staleness, corruption, incremental add/remove, atomic writes."""
+"""Index lifecycle: build, reuse, staleness, incremental add/remove, fault injection on every file, atomic steps, lock."""
 
+import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from assistant.errors import CorruptIndexError, IndexMissingError, StaleIndexError
+from assistant.errors import CorruptIndexError, IndexBusyError, IndexMissingError, IndexStateError, StaleIndexError
 from assistant.pipeline import Assistant
-from assistant.search.keyword import KeywordIndex
+from assistant.search.index import LOCK, build_lock, inject_fault, read_manifest
 
 from .conftest import CORPUS, make_settings
+
+QUESTION = "沈阳2021年要新建多少5G基站？"
+
+
+def _fresh(assistant: Assistant) -> Assistant:
+    """A new Assistant over the same settings (what a restarted process or a second process sees)."""
+    return Assistant(assistant.settings, assistant.embedder)
+
+
+def _segments(assistant: Assistant) -> set[str]:
+    return {p.name for p in (assistant.store_dir / "segments").iterdir()}
 
 
 def test_missing_index_is_reported(hash_assistant: Assistant):
@@ -24,31 +37,24 @@ def test_build_then_nothing_changed_is_a_no_op(hash_assistant: Assistant):
     assert not second.rebuilt and second.embedded == 0 and second.chunks == first.chunks
     index = hash_assistant.open_index()
     assert index.manifest["model_id"] == "hash:256" and index.manifest["dim"] == 256
-    for key in ("corpus_hash", "settings_fingerprint", "chunker_version", "created"):
+    for key in ("corpus_hash", "settings_fingerprint", "chunker_version", "created", "version"):
         assert index.manifest[key]
 
 
-def test_changed_document_makes_index_stale_and_rebuild_uses_it(hash_assistant: Assistant, small_corpus: Path):
-    hash_assistant.build()
+def test_changed_document_makes_index_stale_and_rebuild_reembeds_only_it(hash_assistant: Assistant, small_corpus: Path):
+    first = hash_assistant.build()
     path = small_corpus / "003_6a6d947e374aa1af.txt"
     path.write_text(path.read_text(encoding="utf-8") + "\n\n全市新建智慧灯杆八千八百八十八根。\n", encoding="utf-8")
-    fresh = Assistant(hash_assistant.settings, hash_assistant.embedder)
+    fresh = _fresh(hash_assistant)
     with pytest.raises(StaleIndexError, match="changed"):
         fresh.open_index()
     fresh.open_index(rebuild=True)
     hits = fresh.search("智慧灯杆", k=1, mode="bm25")
     assert "八千八百八十八" in hits[0].chunk.text
-
-
-def test_truncated_faiss_file_is_detected_and_rebuilt(hash_assistant: Assistant):
-    hash_assistant.build()
-    dense = hash_assistant.store_dir / "dense.faiss"
-    dense.write_bytes(dense.read_bytes()[:100])
-    fresh = Assistant(hash_assistant.settings, hash_assistant.embedder)
-    with pytest.raises(CorruptIndexError, match=r"dense\.faiss"):
-        fresh.open_index()
-    fresh.open_index(rebuild=True)
-    assert fresh.search("沈阳", k=3, mode="dense")
+    second = read_manifest(hash_assistant.store_dir)
+    assert second["version"] == first.version + 1
+    unchanged = {c.chunk_id for c in fresh.open_index().chunks if c.doc_id != "shenyang-2021-ten-tasks"}
+    assert unchanged and fresh.build().embedded == 0
 
 
 def test_settings_change_makes_index_stale(hash_assistant: Assistant, tmp_path: Path, small_corpus: Path):
@@ -58,34 +64,29 @@ def test_settings_change_makes_index_stale(hash_assistant: Assistant, tmp_path: 
         other.open_index()
 
 
-def test_add_and_remove_document_reembeds_only_its_chunks(hash_assistant: Assistant, small_corpus: Path):
+def test_model_change_makes_index_stale(hash_assistant: Assistant, tmp_path: Path, small_corpus: Path):
+    hash_assistant.build()
+    other = Assistant(make_settings(tmp_path, small_corpus, model="hash:128"))
+    with pytest.raises(StaleIndexError):
+        other.open_index()
+    report = other.build()
+    assert report.rebuilt and report.embedded == report.chunks
+
+
+def test_add_and_remove_document_touch_only_its_chunks(hash_assistant: Assistant, small_corpus: Path):
     first = hash_assistant.build()
+    before = _segments(hash_assistant)
     shutil.copy(CORPUS / "000_a44cb53fb1e7b1bd.txt", small_corpus / "000_a44cb53fb1e7b1bd.txt")
     added = hash_assistant.build()
-    assert added.documents == 4 and added.reused == first.chunks
-    assert added.embedded == added.chunks - first.chunks > 0
+    assert added.documents == 4 and added.embedded == added.chunks - first.chunks > 0
+    assert before < _segments(hash_assistant)  # old segments kept as they are; new ones added beside them
+    assert len(_segments(hash_assistant) - before) == 3  # one per store: catalog, vectors, keyword
     (small_corpus / "000_a44cb53fb1e7b1bd.txt").unlink()
     removed = hash_assistant.build()
     assert removed.documents == 3 and removed.embedded == 0 and removed.chunks == first.chunks
-    doc_ids = {c.doc_id for c in Assistant(hash_assistant.settings, hash_assistant.embedder).open_index().chunks}
-    assert "lnwb-2021-plan-briefing" not in doc_ids
-
-
-def test_failed_write_leaves_previous_index_intact(hash_assistant: Assistant, small_corpus: Path, monkeypatch):
-    hash_assistant.build()
-    (small_corpus / "new.txt").write_text("全市新建智慧灯杆八千根。", encoding="utf-8")
-
-    def boom(self, texts):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(KeywordIndex, "build", boom)
-    with pytest.raises(OSError, match="disk full"):
-        hash_assistant.build()
-    monkeypatch.undo()
-    leftovers = [p.name for p in hash_assistant.store_dir.parent.iterdir() if p.name.startswith(".")]
-    assert leftovers == []
-    (small_corpus / "new.txt").unlink()
-    Assistant(hash_assistant.settings, hash_assistant.embedder).open_index()  # still loads, still current
+    fresh = _fresh(hash_assistant)
+    assert "lnwb-2021-plan-briefing" not in {c.doc_id for c in fresh.open_index().chunks}
+    assert all(h.chunk.doc_id != "lnwb-2021-plan-briefing" for h in fresh.search("十四五 新突破", k=20))
 
 
 def test_unreadable_file_is_skipped_and_reported(hash_assistant: Assistant, small_corpus: Path):
@@ -94,3 +95,160 @@ def test_unreadable_file_is_skipped_and_reported(hash_assistant: Assistant, smal
     report = hash_assistant.build()
     assert report.documents == 3
     assert {s["file"] for s in report.skipped} == {"empty.txt", "binary.txt"}
+
+
+def test_many_small_changes_stay_compact(hash_assistant: Assistant, small_corpus: Path):
+    hash_assistant.build()
+    for i in range(12):
+        (small_corpus / f"note{i}.txt").write_text(f"第{i}号通知\n\n全市新建智慧灯杆{i + 1}千根。", encoding="utf-8")
+        hash_assistant.build()
+    manifest = read_manifest(hash_assistant.store_dir)
+    assert all(len(state["segments"]) <= 8 for state in manifest["stores"].values())
+    fresh = _fresh(hash_assistant)
+    assert fresh.open_index().count() == manifest["n_chunks"]
+    assert "第7号通知" in fresh.search("第7号通知 智慧灯杆", k=1, mode="bm25")[0].chunk.title
+
+
+# ----- fault injection: every file of a built index, four kinds of damage -----
+def _damage(path: Path, kind: str) -> None:
+    data = path.read_bytes()
+    if kind == "delete":
+        path.unlink()
+    elif kind == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "edit":  # a plausible edit that keeps the file well-formed: one character changed
+        text = data.decode("utf-8", errors="surrogateescape")
+        changed = text.replace("6000", "9999", 1) if "6000" in text else (text[:-1] + ("0" if text[-1:] != "0" else "1"))
+        path.write_bytes(changed.encode("utf-8", errors="surrogateescape"))
+    else:  # garble
+        path.write_bytes(os.urandom(max(16, len(data))))
+
+
+def _index_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != LOCK)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], list[str]]:
+    """A built hash-embedder index over two seed documents, its file list, and the reference answer."""
+    tmp = tmp_path_factory.mktemp("pristine")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    for name in ("003_6a6d947e374aa1af.txt", "004_31686fc52e7b446b.txt", "manifest.toml"):
+        shutil.copy(CORPUS / name, corpus / name)
+    assistant = Assistant(make_settings(tmp, corpus))
+    assistant.build()
+    reference = [h.chunk.chunk_id for h in assistant.search(QUESTION, k=5)]
+    return tmp, _index_files(assistant.store_dir), reference
+
+
+def _copy(pristine: tuple[Path, list[str], list[str]], tmp_path: Path) -> Assistant:
+    source, _, _ = pristine
+    shutil.copytree(source / "corpus", tmp_path / "corpus")
+    shutil.copytree(source / "index", tmp_path / "index")
+    return Assistant(make_settings(tmp_path, tmp_path / "corpus"))
+
+
+@pytest.mark.parametrize("kind", ["delete", "truncate", "edit", "garble"])
+def test_every_index_file_damaged_is_detected_and_repaired(pristine, tmp_path: Path, kind: str):
+    _, files, reference = pristine
+    assert len(files) >= 15  # pointer, manifest, and the files of three segments
+    for number, name in enumerate(files):
+        case = tmp_path / f"case{number}"
+        case.mkdir()
+        assistant = _copy(pristine, case)
+        _damage(assistant.store_dir / name, kind)
+        problem = assistant.index_problem()
+        assert problem, f"{kind} {name} went unnoticed"
+        assert "/work/" not in problem and str(case) not in problem, problem  # no server paths in messages
+        with pytest.raises(IndexStateError):
+            _fresh(assistant).open_index()  # never answered from
+        report = assistant.build()  # no --force needed
+        assert report.rebuilt, f"{kind} {name}: build did not repair"
+        assert assistant.index_problem() is None, f"{kind} {name}: still damaged after build"
+        repaired = _fresh(assistant)
+        assert [h.chunk.chunk_id for h in repaired.search(QUESTION, k=5)] == reference, f"{kind} {name}"
+        text = repaired.document_text("shenyang-2021-ten-tasks")
+        assert "新建5G基站6000个以上" in text and "9999" not in text
+
+
+def test_damage_repairs_only_the_damaged_documents(pristine, tmp_path: Path):
+    assistant = _copy(pristine, tmp_path)
+    manifest = read_manifest(assistant.store_dir)
+    catalog = manifest["stores"]["catalog"]["segments"][0]
+    text = next(name for name in catalog["files"] if name.startswith("texts/") and "shenyang_2021" in name)
+    _damage(assistant.store_dir / "segments" / catalog["name"] / text, "edit")
+    with pytest.raises(CorruptIndexError, match="texts/"):
+        _fresh(assistant).open_index()
+    report = assistant.build()
+    assert report.rebuilt and set(report.repaired) >= {"shenyang-2021-ten-tasks"}
+
+
+def test_real_model_index_damage_is_repaired(real_assistant: Assistant, tmp_path: Path):
+    """One case of the matrix with the real embedding model: an edited vector file is caught and rebuilt."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("003_6a6d947e374aa1af.txt", "manifest.toml"):
+        shutil.copy(CORPUS / name, corpus / name)
+    assistant = Assistant(make_settings(tmp_path, corpus, model=real_assistant.settings.embedding.model),
+                          real_assistant.embedder)
+    assistant.build()
+    vectors = next((assistant.store_dir / "segments").glob("vec-*/vectors.npy"))
+    _damage(vectors, "truncate")
+    assert "vectors.npy" in (assistant.index_problem() or "")
+    assert assistant.build().rebuilt and assistant.index_problem() is None
+    assert "6000" in _fresh(assistant).ask(QUESTION).answer
+
+
+# ----- atomic steps, lock, leftovers -----
+@pytest.mark.parametrize("step", ["ingested", "embedded", "segments-written", "manifest-written"])
+def test_a_build_failing_at_any_step_leaves_the_previous_version(hash_assistant: Assistant, small_corpus: Path, step):
+    hash_assistant.build()
+    before = read_manifest(hash_assistant.store_dir)
+    reference = [h.chunk.chunk_id for h in hash_assistant.search(QUESTION, k=5)]
+    (small_corpus / "new.txt").write_text("新增通知\n\n全市新建智慧灯杆八千根。", encoding="utf-8")
+    with inject_fault(step, OSError("disk full")), pytest.raises(OSError, match="disk full"):
+        hash_assistant.build()
+    assert read_manifest(hash_assistant.store_dir)["version"] == before["version"]
+    fresh = _fresh(hash_assistant)
+    with pytest.raises(StaleIndexError):  # the corpus changed, the old version is still the current one
+        fresh.open_index()
+    (small_corpus / "new.txt").unlink()
+    assert [h.chunk.chunk_id for h in _fresh(hash_assistant).search(QUESTION, k=5)] == reference
+    (small_corpus / "new.txt").write_text("新增通知\n\n全市新建智慧灯杆八千根。", encoding="utf-8")
+    report = hash_assistant.build()
+    assert report.rebuilt and report.version == before["version"] + 1
+    referenced = {r["name"] for s in read_manifest(hash_assistant.store_dir)["stores"].values() for r in s["segments"]}
+    referenced |= {r["name"] for s in before["stores"].values() for r in s["segments"]}
+    assert _segments(hash_assistant) <= referenced  # what the failed build wrote was cleaned up
+
+
+def test_a_build_killed_after_the_pointer_swap_is_complete(hash_assistant: Assistant, small_corpus: Path):
+    hash_assistant.build()
+    (small_corpus / "new.txt").write_text("新增通知\n\n全市新建智慧灯杆八千根。", encoding="utf-8")
+    with inject_fault("pointer-replaced", KeyboardInterrupt()), pytest.raises(KeyboardInterrupt):
+        hash_assistant.build()
+    fresh = _fresh(hash_assistant)
+    assert fresh.index_problem() is None
+    assert "八千" in fresh.search("智慧灯杆", k=1, mode="bm25")[0].chunk.text
+
+
+def test_second_build_waits_for_the_lock_then_says_so(hash_assistant: Assistant, tmp_path: Path, small_corpus: Path):
+    hash_assistant.build()
+    impatient = Assistant(make_settings(tmp_path, small_corpus, index={"lock_timeout_s": 0.2}), hash_assistant.embedder)
+    with build_lock(hash_assistant.store_dir, 1), pytest.raises(IndexBusyError, match="Another build"):
+        impatient.build(force=True)
+    assert impatient.build(force=True).rebuilt  # once the lock is free it proceeds
+
+
+def test_leftovers_of_a_crashed_build_are_removed(hash_assistant: Assistant):
+    hash_assistant.build()
+    folder = hash_assistant.store_dir
+    (folder / ".pointer-abc").write_text("{}")
+    orphan = folder / "segments" / "vec-deadbeef0000"
+    orphan.mkdir()
+    (orphan / "vectors.npy").write_bytes(b"partial")
+    (folder / "manifests" / "v000099.json").write_text(json.dumps({"never": "published"}))
+    hash_assistant.build(force=True)
+    assert not (folder / ".pointer-abc").exists() and not orphan.exists()
+    assert not (folder / "manifests" / "v000099.json").exists()

@@ -82,8 +82,8 @@ def test_api_ask_and_check_return_the_cli_json(tmp_path, small_corpus):
 
 def test_starts_at_once_over_a_corrupt_index_and_rebuilds_it(tmp_path, small_corpus):
     Assistant(make_settings(tmp_path, small_corpus)).build()
-    dense = tmp_path / "index" / "store" / "dense.faiss"
-    dense.write_bytes(dense.read_bytes()[:100])
+    vectors = next((tmp_path / "index" / "store" / "segments").glob("vec-*/vectors.npy"))
+    vectors.write_bytes(vectors.read_bytes()[:100])
     assistant = Assistant(make_settings(tmp_path, small_corpus))
     assert assistant.index_problem() is not None
     started = time.monotonic()

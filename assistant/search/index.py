@@ -1,228 +1,293 @@
-"""Index: persist chunks, vectors, FAISS and BM25 with a manifest; detect stale or corrupt indexes."""
+"""Index: versions of the index on disk (manifest + atomic pointer), the build lock, and open snapshots for reading.
+
+Layout of ``paths.index/store``::
+
+    CURRENT                  {"version": 7, "manifest": "manifests/v000007.json", "sha256": …} (replaced atomically)
+    manifests/v000007.json   fingerprints, corpus state, documents, and each store's segments with file checksums
+    segments/<name>/         immutable segment folders of the catalog (cat-…), vectors (vec-…) and keyword (kw-…)
+    build.lock               held by the one build that may write
+
+A build writes new segments and a new manifest, then replaces ``CURRENT`` with one ``os.replace``: a reader sees the
+old version or the new one, never a mix, and a build killed at any step leaves the old version intact. Opening a
+version checks the manifest's checksum and every file of every segment; nothing unchecked is ever answered from.
+"""
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
+import logging
 import os
-import shutil
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from ..errors import CorruptIndexError, IndexMissingError, StaleIndexError
-from ..ingest.chunk import search_text
-from ..ingest.corpus import file_sha256
+from ..errors import CorruptIndexError, IndexBusyError, IndexMissingError, StaleIndexError
 from ..settings import CHUNKER_VERSION, Settings
 from ..types import Chunk, DocumentInfo
-from .keyword import KeywordIndex
-from .store import FaissStore
+from .catalog import Catalog
+from .segments import file_sha256, remove_segments, verify_segment, write_json
+from .store import KeywordIndex, VectorStore, make_stores
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-CHUNKS = "chunks.jsonl"
-VECTORS = "vectors.npy"
-DENSE = "dense.faiss"
-KEYWORD_DIR = "bm25"
-DOCS_DIR = "documents"
-DOCS_INFO = "documents.json"
-# Files whose checksum the manifest records, so truncation or tampering is detected on load.
-_CHECKED_FILES = (CHUNKS, VECTORS, DENSE, DOCS_INFO)
+log = logging.getLogger(__name__)
 
+FORMAT_VERSION = 2
+POINTER = "CURRENT"
+MANIFESTS = "manifests"
+LOCK = "build.lock"
+KEEP_VERSIONS = 2  # the current and the previous version stay on disk for readers still using it
 
-def text_hash(text: str) -> str:
-    """Key of the embedding cache: SHA-1 of a passage's text."""
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+# Named steps of a build where tests inject a failure (deterministic fault injection, no sleeps).
+FAULTS: dict[str, BaseException] = {}
 
 
-@dataclass
-class IndexContents:
-    """Everything that goes into an index folder."""
-
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    documents: dict[str, DocumentInfo]
-    texts: dict[str, str]  # doc_id → cleaned text
-    files: dict[str, str]  # corpus-relative file → sha256
-    corpus_hash: str
-    model_id: str
-    skipped: list[dict[str, str]] = field(default_factory=list)
+def fault_point(step: str) -> None:
+    """Raise the failure a test injected at ``step`` (no effect otherwise)."""
+    if step in FAULTS:
+        raise FAULTS.pop(step)
 
 
-@dataclass
-class LoadedIndex:
-    """A checked, loaded index ready for search."""
-
-    folder: Path
-    manifest: dict
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    documents: dict[str, DocumentInfo]
-    dense: FaissStore
-    keyword: KeywordIndex
-    _texts: dict[str, str] = field(default_factory=dict)
-
-    def document_texts(self) -> dict[str, str]:
-        """All cleaned texts by doc id (read once, then cached)."""
-        if not self._texts:
-            self._texts = {doc_id: self.document_text(doc_id) for doc_id in self.documents}
-        return self._texts
-
-    def document_text(self, doc_id: str) -> str:
-        """The cleaned text of a document (what chunk offsets point into).
-
-        Raises:
-            CorruptIndexError: The document's text file is missing.
-        """
-        if doc_id not in self.documents:
-            raise KeyError(doc_id)
-        path = self.folder / DOCS_DIR / f"{_safe_name(doc_id)}.txt"
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CorruptIndexError(f"Cleaned text {path} is missing. Rebuild with `assistant build`.") from exc
-
-
-def _safe_name(doc_id: str) -> str:
-    return hashlib.sha1(doc_id.encode()).hexdigest()[:12] + "-" + "".join(c if c.isalnum() else "_" for c in doc_id)[:60]
-
-
-def write_index(folder: Path, contents: IndexContents, settings: Settings) -> dict:
-    """Write an index atomically: build it in a temporary sibling folder, then swap it in.
+@contextlib.contextmanager
+def inject_fault(step: str, error: BaseException | None = None) -> Iterator[None]:
+    """Make the next build fail at ``step`` (tests only).
 
     Args:
-        folder: The index folder (created or replaced).
-        contents: Chunks, vectors (same order), documents and corpus state.
-        settings: The settings that shaped the index (their fingerprint is recorded).
-
-    Returns:
-        The manifest written.
+        step: One of ``ingested``, ``embedded``, ``segments-written``, ``manifest-written``, ``pointer-replaced``.
+        error: What to raise (default ``RuntimeError``).
     """
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    FAULTS[step] = error or RuntimeError(f"injected failure at {step}")
     try:
-        with (tmp / CHUNKS).open("w", encoding="utf-8") as out:
-            for chunk in contents.chunks:
-                out.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-        vectors = np.ascontiguousarray(contents.vectors, dtype=np.float32)
-        np.save(tmp / VECTORS, vectors)
-        dense = FaissStore(vectors.shape[1], settings.retrieval.dense_index, settings.retrieval.hnsw_m,
-                           settings.retrieval.hnsw_ef_search)
-        if len(vectors):
-            dense.add(vectors)
-        dense.save(tmp / DENSE)
-        keyword = KeywordIndex(settings.retrieval.bm25_tokens)
-        keyword.build([search_text(c) for c in contents.chunks])
-        keyword.save(tmp / KEYWORD_DIR)
-        (tmp / DOCS_DIR).mkdir()
-        for doc_id, text in contents.texts.items():
-            (tmp / DOCS_DIR / f"{_safe_name(doc_id)}.txt").write_text(text, encoding="utf-8")
-        docs = {doc_id: info.to_dict() for doc_id, info in contents.documents.items()}
-        (tmp / DOCS_INFO).write_text(json.dumps(docs, ensure_ascii=False, indent=1), encoding="utf-8")
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "corpus_hash": contents.corpus_hash,
-            "settings_fingerprint": settings.index_fingerprint(),
-            "chunker_version": CHUNKER_VERSION,
-            "model_id": contents.model_id,
-            "dim": int(vectors.shape[1]),
-            "dense_index": settings.retrieval.dense_index,
-            "bm25_tokens": settings.retrieval.bm25_tokens,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "n_chunks": len(contents.chunks),
-            "n_documents": len(contents.documents),
-            "files": contents.files,
-            "skipped": contents.skipped,
-            "checksums": {name: file_sha256(tmp / name) for name in _CHECKED_FILES},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        _swap_in(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
+        yield
+    finally:
+        FAULTS.pop(step, None)
 
 
-def _swap_in(tmp: Path, folder: Path) -> None:
-    """Replace ``folder`` by ``tmp`` with two renames (a reader never sees a half-written index)."""
-    old = None
-    if folder.exists():
-        old = folder.with_name(f".{folder.name}.old-{os.getpid()}-{time.time_ns()}")
-        folder.rename(old)
-    tmp.rename(folder)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def read_manifest(folder: Path) -> dict:
-    """Read an index manifest.
+# ----- the pointer and manifests -----
+def read_pointer(folder: Path) -> dict[str, Any]:
+    """Read ``CURRENT``.
 
     Raises:
-        IndexMissingError: No index exists in ``folder``.
-        CorruptIndexError: The manifest is unreadable.
+        IndexMissingError: No index was ever committed in ``folder``.
+        CorruptIndexError: The pointer is unreadable.
     """
-    path = folder / MANIFEST
+    path = folder / POINTER
     if not path.exists():
-        raise IndexMissingError(f"No index in {folder}. Build it with `assistant build`.")
+        raise IndexMissingError(f"No index in {folder.name}/. Build it with `assistant build`.")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CorruptIndexError(f"Index manifest {path} is unreadable ({exc}). Rebuild with `assistant build`.") from exc
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise StaleIndexError(f"Index in {folder} has an old format. Rebuild with `assistant build`.")
-    return manifest
+        pointer = json.loads(path.read_text(encoding="utf-8"))
+        int(pointer["version"]), str(pointer["manifest"]), str(pointer["sha256"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorruptIndexError(f"The index pointer {POINTER} is unreadable ({exc}).") from exc
+    return pointer
 
 
-def staleness(manifest: dict, settings: Settings, corpus_hash: str, model_id: str) -> str | None:
-    """Why an index no longer matches the corpus or settings, or ``None`` when it is current."""
-    if manifest.get("corpus_hash") != corpus_hash:
-        return "the documents in the corpus changed since it was built"
-    if manifest.get("settings_fingerprint") != settings.index_fingerprint():
-        return "settings that shape the index (chunking, model, tokens, index type) changed"
-    if manifest.get("model_id") != model_id:
-        return f"it was built with model {manifest.get('model_id')!r}, settings name {model_id!r}"
-    return None
-
-
-def verify_files(folder: Path, manifest: dict) -> None:
-    """Check every recorded file exists with its recorded checksum.
-
-    Raises:
-        CorruptIndexError: A file is missing, truncated or changed.
-    """
-    for name, digest in manifest.get("checksums", {}).items():
-        path = folder / name
-        if not path.exists() or file_sha256(path) != digest:
-            raise CorruptIndexError(f"Index file {path} is missing or corrupt. Rebuild with `assistant build`.")
-
-
-def load_index(folder: Path, settings: Settings) -> LoadedIndex:
-    """Load and cross-check an index folder (checksums, sizes); staleness is checked by the caller.
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Read the manifest of the current version, checked against the pointer's checksum.
 
     Raises:
         IndexMissingError: No index exists.
-        CorruptIndexError: A file is missing, corrupt or inconsistent with the others.
-        StaleIndexError: The index format is old.
+        CorruptIndexError: The manifest is missing, changed or unreadable.
+        StaleIndexError: The index was written in an older format.
+    """
+    pointer = read_pointer(folder)
+    path = folder / pointer["manifest"]
+    if not path.is_file() or file_sha256(path) != pointer["sha256"]:
+        raise CorruptIndexError(f"Index manifest {pointer['manifest']} is missing or changed.")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorruptIndexError(f"Index manifest {pointer['manifest']} is unreadable ({exc}).") from exc
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise StaleIndexError("The index has an older format.")
+    return manifest
+
+
+def current_version(folder: Path) -> int | None:
+    """The committed version number, or ``None`` when there is no readable pointer (cheap: for reload polling)."""
+    try:
+        return int(read_pointer(folder)["version"])
+    except (IndexMissingError, CorruptIndexError):
+        return None
+
+
+def commit_version(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write ``manifest`` as the next version and make it current with one atomic pointer replacement.
+
+    Returns:
+        The manifest with its ``version`` set.
+    """
+    previous = current_version(folder) or 0
+    manifest = {**manifest, "version": previous + 1, "format_version": FORMAT_VERSION,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    (folder / MANIFESTS).mkdir(parents=True, exist_ok=True)
+    name = f"{MANIFESTS}/v{manifest['version']:06d}.json"
+    write_json(folder / name, manifest)
+    fault_point("manifest-written")
+    pointer = {"version": manifest["version"], "manifest": name, "sha256": file_sha256(folder / name)}
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pointer-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(pointer, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / POINTER)
+    fault_point("pointer-replaced")
+    return manifest
+
+
+def collect_garbage(folder: Path) -> None:
+    """Remove temporary files, manifests older than the kept versions, and segments no kept version uses."""
+    for path in folder.glob(".pointer-*"):
+        path.unlink(missing_ok=True)
+    manifests = sorted((folder / MANIFESTS).glob("v*.json")) if (folder / MANIFESTS).is_dir() else []
+    current = current_version(folder)
+    keep_segments: set[str] = set()
+    for path in manifests:
+        number = int(path.stem[1:])
+        if current is None or number > current or number <= current - KEEP_VERSIONS:
+            path.unlink(missing_ok=True)  # an older version, or one a failed build wrote but never published
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            keep_segments |= {r["name"] for state in manifest["stores"].values() for r in state.get("segments", [])}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if current is not None:
+        removed = remove_segments(folder, keep_segments)
+        if removed:
+            log.info("Removed %d unused index segment(s)", len(removed))
+
+
+@contextlib.contextmanager
+def build_lock(folder: Path, timeout: float) -> Iterator[None]:
+    """Hold the build lock of an index folder: a second build waits up to ``timeout`` seconds.
+
+    Raises:
+        IndexBusyError: Another build still holds the lock after ``timeout``.
+    """
+    from filelock import FileLock, Timeout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("Another build of this index is running; waiting up to %.0f s for it.", timeout)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout as exc:
+            raise IndexBusyError(
+                f"Another build of the index is still running after {timeout:.0f} s. Wait for it to finish and "
+                "retry (index.lock_timeout_s sets how long to wait)."
+            ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def staleness(manifest: dict[str, Any], settings: Settings, corpus_hash: str, model_id: str) -> str | None:
+    """Why an index no longer matches the corpus or settings, or ``None`` when it is current."""
+    if manifest.get("settings_fingerprint") != settings.index_fingerprint():
+        return "settings that shape the index (chunking, model, tokens, index type, store) changed"
+    if manifest.get("model_id") != model_id:
+        return f"it was built with model {manifest.get('model_id')!r}, settings name {model_id!r}"
+    if manifest.get("corpus_hash") != corpus_hash:
+        return "the documents in the corpus changed since it was built"
+    return None
+
+
+# ----- reading -----
+@dataclass
+class IndexSnapshot:
+    """One committed version of the index, opened and checked: what retrieval and answers read.
+
+    A snapshot never changes; a build publishes a new version, which a new snapshot opens.
+    """
+
+    folder: Path
+    manifest: dict[str, Any]
+    catalog: Catalog
+    vectors: VectorStore
+    keyword: KeywordIndex
+    _chunks: list[Chunk] | None = field(default=None, repr=False)
+
+    @property
+    def version(self) -> int:
+        """The version number of this snapshot."""
+        return int(self.manifest["version"])
+
+    @property
+    def documents(self) -> dict[str, DocumentInfo]:
+        """Every indexed document's metadata by doc id."""
+        return self.catalog.documents
+
+    def document_text(self, doc_id: str) -> str:
+        """The cleaned text of a document (what citation offsets point into).
+
+        Raises:
+            KeyError: No such document.
+            CorruptIndexError: The stored text is missing or changed since the build.
+        """
+        return self.catalog.document_text(doc_id)
+
+    def document_texts(self) -> dict[str, str]:
+        """All cleaned texts by doc id."""
+        return {doc_id: self.document_text(doc_id) for doc_id in self.documents}
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks with these ids (missing ids left out)."""
+        return self.catalog.chunks(chunk_ids)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every chunk, read once (for evaluation and tools; questions never need them all)."""
+        if self._chunks is None:
+            self._chunks = list(self.catalog.iter_chunks())
+        return self._chunks
+
+    def count(self) -> int:
+        """Number of indexed chunks."""
+        return self.catalog.count()
+
+
+def open_snapshot(folder: Path, settings: Settings, verify: bool = True) -> IndexSnapshot:
+    """Open the current version of the index in ``folder``, checking every file.
+
+    Raises:
+        IndexMissingError: No index exists.
+        CorruptIndexError: A file is missing, changed or inconsistent with the others.
+        StaleIndexError: Old format, or the stores disagree with the settings' backend.
     """
     manifest = read_manifest(folder)
-    verify_files(folder, manifest)
-    try:
-        with (folder / CHUNKS).open(encoding="utf-8") as handle:
-            chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
-        vectors = np.load(folder / VECTORS, mmap_mode="r")
-        docs_raw = json.loads((folder / DOCS_INFO).read_text(encoding="utf-8"))
-        documents = {doc_id: DocumentInfo(**info) for doc_id, info in docs_raw.items()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CorruptIndexError(f"Index in {folder} is unreadable ({exc}). Rebuild with `assistant build`.") from exc
-    dense = FaissStore.load(folder / DENSE, settings.retrieval.hnsw_ef_search)
-    keyword = KeywordIndex.load(folder / KEYWORD_DIR)
-    n = manifest.get("n_chunks")
-    if not (len(chunks) == n == dense.size == keyword.size == len(vectors)):
-        raise CorruptIndexError(
-            f"Index in {folder} is inconsistent (chunks {len(chunks)}, vectors {len(vectors)}, dense {dense.size}, "
-            f"keyword {keyword.size}, manifest {n}). Rebuild with `assistant build`."
-        )
-    return LoadedIndex(folder, manifest, chunks, vectors, documents, dense, keyword)
+    stores = manifest.get("stores", {})
+    if manifest.get("store") != settings.retrieval.store:
+        raise StaleIndexError(f"The index was built for store {manifest.get('store')!r}, settings name "
+                              f"{settings.retrieval.store!r}.")
+    catalog = Catalog(folder, stores.get("catalog"), verify)
+    vectors, keyword = make_stores(settings, folder, int(manifest["dim"]), stores, verify)
+    counts = {"catalog": catalog.count(), "vectors": vectors.count(), "keyword": keyword.count()}
+    if len(set(counts.values())) != 1 or counts["catalog"] != manifest.get("n_chunks"):
+        raise CorruptIndexError(f"The index stores disagree on the number of chunks ({counts}, manifest "
+                                f"{manifest.get('n_chunks')}).")
+    return IndexSnapshot(folder, manifest, catalog, vectors, keyword)
+
+
+def check_segments(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Problems of every segment of a manifest (empty when all files check), without stopping at the first."""
+    problems = []
+    for state in manifest.get("stores", {}).values():
+        for record in state.get("segments", []):
+            try:
+                verify_segment(folder, record)
+            except CorruptIndexError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def shaping_settings(settings: Settings) -> dict[str, Any]:
+    """What the manifest records of the settings that shaped the index (besides their fingerprint)."""
+    return {"chunker_version": CHUNKER_VERSION, "dense_index": settings.retrieval.dense_index,
+            "bm25_tokens": settings.retrieval.bm25_tokens, "store": settings.retrieval.store}

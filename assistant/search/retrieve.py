@@ -1,8 +1,8 @@
-"""Retrieval: dense, keyword and hybrid search with document/date/region filters."""
+"""Retrieval: dense, keyword and hybrid search over an index snapshot, with filters evaluated inside the stores."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 
 import numpy as np
 
@@ -12,94 +12,36 @@ from ..text.script import normalize
 from ..types import Hit
 from .embed import Embedder
 from .fusion import rrf, top, weighted
-from .index import LoadedIndex
+from .index import IndexSnapshot
+from .segments import Filters
+
+__all__ = ["MODES", "Filters", "Retriever"]
 
 MODES = ("hybrid", "dense", "bm25")
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Optional restrictions on which chunks may be returned."""
-
-    doc_ids: tuple[str, ...] = ()
-    since: str = ""  # YYYY[-MM[-DD]]
-    until: str = ""
-    region: str = ""
-
-    def __bool__(self) -> bool:
-        return bool(self.doc_ids or self.since or self.until or self.region)
-
-
-def _pad_date(date: str, high: bool) -> str:
-    """Complete a partial date for comparison: ``2021-02`` → ``2021-02-01`` (low) or ``2021-02-31`` (high)."""
-    parts = date.split("-")
-    defaults = ["9999" if high else "0000", "12" if high else "01", "31" if high else "01"]
-    return "-".join((parts + defaults[len(parts):])[:3]) if date else ""
-
-
 class Retriever:
-    """Searches one loaded index.
+    """Searches one index snapshot.
 
     Args:
-        index: The loaded index.
+        snapshot: The open index version.
         embedder: The embedder that built it.
         settings: Retrieval settings (mode, fusion, weights).
     """
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
-        self.index, self.embedder, self.settings = index, embedder, settings.retrieval
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: Settings) -> None:
+        self.index, self.embedder, self.settings = snapshot, embedder, settings.retrieval
         self._last_query: tuple[str, np.ndarray] | None = None
-        self.positions = {c.chunk_id: i for i, c in enumerate(index.chunks)}
+        self._lock = threading.Lock()
 
     def query_vector(self, query_norm: str) -> np.ndarray:
-        """The query's embedding (the last one is cached: answering reuses the search's vector)."""
-        if self._last_query is None or self._last_query[0] != query_norm:
-            self._last_query = (query_norm, self.embedder.embed_queries([query_norm])[0])
-        return self._last_query[1]
-
-    def cosines(self, query: str, hits: list[Hit]) -> list[float]:
-        """Cosine similarity of the query with each hit's chunk vector."""
-        vector = self.query_vector(normalize(query))
-        return [float(np.dot(self.index.vectors[self.positions[h.chunk.chunk_id]], vector)) for h in hits]
-
-    def _allowed(self, filters: Filters) -> np.ndarray | None:
-        if not filters:
-            return None
-        region = normalize(filters.region) if filters.region else ""
-        since, until = _pad_date(filters.since, False), _pad_date(filters.until, True)
-        ok_docs = set()
-        for doc_id, info in self.index.documents.items():
-            if filters.doc_ids and doc_id not in filters.doc_ids:
-                continue
-            if region and region not in normalize(info.region):
-                continue
-            if since and (not info.date or _pad_date(info.date, True) < since):
-                continue
-            if until and (not info.date or _pad_date(info.date, False) > until):
-                continue
-            ok_docs.add(doc_id)
-        return np.fromiter((c.doc_id in ok_docs for c in self.index.chunks), dtype=bool, count=len(self.index.chunks))
-
-    def dense_scores(self, query: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
-        """Top-``n`` cosine similarities; exact over the allowed chunks when filtering."""
-        vector = self.query_vector(query)[None, :]
-        if allowed is not None:
-            positions = np.flatnonzero(allowed)
-            sims = np.asarray(self.index.vectors[positions] @ vector[0]) if len(positions) else np.zeros(0)
-            best = np.argsort(-sims)[:n]
-            return {int(positions[i]): float(sims[i]) for i in best}
-        scores, positions = self.index.dense.search(vector, n)
-        return {int(p): float(s) for p, s in zip(positions[0], scores[0], strict=True) if p >= 0}
-
-    def keyword_scores(self, query_norm: str, allowed: np.ndarray | None, n: int) -> dict[int, float]:
-        """Top-``n`` BM25 scores (only chunks sharing a token with the query)."""
-        scores = self.index.keyword.scores(query_norm)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        if not len(scores):
-            return {}
-        best = np.argsort(-scores, kind="stable")[:n]
-        return {int(i): float(scores[i]) for i in best if scores[i] > 0}
+        """The query's embedding (the last one is kept: answering a question reuses its search's vector)."""
+        last = self._last_query
+        if last is None or last[0] != query_norm:
+            last = (query_norm, self.embedder.embed_queries([query_norm])[0])
+            with self._lock:
+                self._last_query = last
+        return last[1]
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
         """Search the index.
@@ -108,13 +50,14 @@ class Retriever:
             query: The question in either script (normalized here).
             k: Number of hits (default from settings).
             mode: ``hybrid``, ``dense`` or ``bm25`` (default from settings).
-            filters: Optional document/date/region filters.
+            filters: Optional document, date, region and source filters.
 
         Returns:
-            Hits, best first; scores are comparable within one list only.
+            Hits, best first, each with its fused score and its dense (cosine) and keyword (BM25) scores; the dense
+            score is filled for every hit, the keyword score only where the keyword list returned the chunk.
 
         Raises:
-            QueryError: The query is empty or the mode unknown.
+            QueryError: The query is empty, the mode unknown or a filter date invalid.
         """
         k = k or self.settings.k
         mode = mode or self.settings.mode
@@ -123,20 +66,40 @@ class Retriever:
         query_norm = normalize(query)
         if not query_norm:
             raise QueryError("The query is empty. Type a question.")
-        allowed = self._allowed(filters or Filters())
+        filters = (filters or Filters()).validated()
         n = max(k, self.settings.candidates)
+        dense: dict[str, float] = {}
+        keyword: dict[str, float] = {}
+        if mode in ("dense", "hybrid"):
+            dense = dict(self.index.vectors.search(self.query_vector(query_norm), n, filters or None))
+        if mode in ("bm25", "hybrid"):
+            keyword = dict(self.index.keyword.search(query_norm, n, filters or None))
         if mode == "dense":
-            fused = self.dense_scores(query_norm, allowed, n)
+            fused = dense
         elif mode == "bm25":
-            fused = self.keyword_scores(query_norm, allowed, n)
+            fused = keyword
+        elif self.settings.fusion == "rrf":
+            w = self.settings.dense_weight
+            fused = rrf([[c for c, _ in top(d, n)] for d in (dense, keyword)], self.settings.rrf_k, [2 * w, 2 * (1 - w)])
         else:
-            dense = self.dense_scores(query_norm, allowed, n)
-            keyword = self.keyword_scores(query_norm, allowed, n)
-            if self.settings.fusion == "rrf":
-                ranking = [[p for p, _ in top(d, n)] for d in (dense, keyword)]
-                w = self.settings.dense_weight
-                fused = rrf(ranking, self.settings.rrf_k, [2 * w, 2 * (1 - w)])
-            else:
-                fused = weighted(dense, keyword, self.settings.dense_weight)
-        chunks = self.index.chunks
-        return [Hit(chunks[pos], score, rank) for rank, (pos, score) in enumerate(top(fused, k), start=1)]
+            fused = weighted(dense, keyword, self.settings.dense_weight)
+        best = top(fused, k)
+        chunks = self.index.get_chunks([cid for cid, _ in best])
+        cosines = self._cosines(query_norm, [cid for cid, _ in best if cid not in dense])
+        return [
+            Hit(chunks[cid], score, rank, dense.get(cid, cosines.get(cid)), keyword.get(cid))
+            for rank, (cid, score) in enumerate(((c, s) for c, s in best if c in chunks), start=1)
+        ]
+
+    def _cosines(self, query_norm: str, chunk_ids: list[str]) -> dict[str, float]:
+        """Cosine of the query with chunks the dense list did not return (read from the vector store)."""
+        if not chunk_ids:
+            return {}
+        vector = self.query_vector(query_norm)
+        rows = self.index.vectors.get(chunk_ids)
+        return {cid: float(np.dot(row.vector, vector)) for cid, row in rows.items() if row.vector is not None}
+
+    def cosines(self, query: str, hits: list[Hit]) -> list[float]:
+        """Cosine similarity of the query with each hit (from the hits' dense scores)."""
+        del query  # kept for callers; the hits carry their cosines
+        return [h.dense_score if h.dense_score is not None else 0.0 for h in hits]

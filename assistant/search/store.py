@@ -1,105 +1,109 @@
-"""Vector store: the dense index behind a small protocol (FAISS here; Milvus or pgvector could implement it)."""
+"""Store: the protocols of the dense and keyword indexes, keyed by ``chunk_id``, and the factory that picks a backend.
+
+Two backends implement them: the embedded one (FAISS + BM25 postings in immutable segments under ``paths.index``,
+the default) and Milvus (``retrieval.store = "milvus"``: Milvus Lite in a local file, or a Milvus server or cluster).
+Filters (document, date range, region, source) are evaluated inside the backend. Changes (``upsert``, ``delete``)
+become visible to readers at ``commit``, which returns the store's state for the index manifest.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..errors import CorruptIndexError
+from ..errors import ConfigError
+from ..settings import Settings
+from ..types import Chunk
+from .segments import Filters
+
+__all__ = ["Filters", "KeywordIndex", "StoredRow", "VectorStore", "make_stores"]
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """What a store keeps of a chunk besides its index data: the fields filters read, and the vector if dense."""
+
+    chunk_id: str
+    doc_id: str
+    date: str = ""
+    region: str = ""
+    source: str = "corpus"
+    vector: np.ndarray | None = None
 
 
 class VectorStore(Protocol):
-    """What retrieval needs from a dense index over L2-normalized vectors."""
+    """Dense index over L2-normalized vectors, inner-product search, keyed by chunk id."""
 
-    size: int
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """Add chunks with their vectors (row ``i`` of ``vectors`` is ``chunks[i]``); an existing id is replaced."""
 
-    def add(self, vectors: np.ndarray) -> None:
-        """Append vectors; their positions continue from ``size``."""
+    def delete(self, chunk_ids: Iterable[str] = (), doc_id: str | None = None) -> int:
+        """Delete chunks by id and/or every chunk of a document; return how many were deleted."""
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Inner-product search: ``(scores, positions)`` of shape ``(len(queries), k)``; missing → position -1."""
+    def search(self, query: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best ``(chunk_id, cosine)`` pairs for one query vector, best first."""
 
-    def save(self, path: Path) -> None:
-        """Persist to ``path``."""
+    def get(self, chunk_ids: Sequence[str]) -> dict[str, StoredRow]:
+        """The stored rows (with vectors) of the ids present; missing or deleted ids are left out."""
+
+    def count(self) -> int:
+        """Number of live chunks."""
+
+    def commit(self) -> dict[str, Any]:
+        """Make pending changes durable; return the state to record in the index manifest."""
 
 
-class FaissStore:
-    """FAISS inner-product index: exact (``flat``) or approximate (``hnsw``, ``ivf``).
+class KeywordIndex(Protocol):
+    """Keyword (BM25) index over the chunks' search texts, keyed by chunk id."""
+
+    def upsert(self, chunks: Sequence[Chunk]) -> None:
+        """Index chunks (their ``search_text``); an existing id is replaced."""
+
+    def delete(self, chunk_ids: Iterable[str] = (), doc_id: str | None = None) -> int:
+        """Delete chunks by id and/or every chunk of a document; return how many were deleted."""
+
+    def search(self, query_norm: str, k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """The ``k`` best ``(chunk_id, BM25 score)`` pairs for a normalized query (only chunks sharing a token)."""
+
+    def get(self, chunk_ids: Sequence[str]) -> dict[str, StoredRow]:
+        """The stored rows of the ids present (no vectors)."""
+
+    def count(self) -> int:
+        """Number of live chunks."""
+
+    def commit(self) -> dict[str, Any]:
+        """Make pending changes durable; return the state to record in the index manifest."""
+
+
+def make_stores(settings: Settings, root: Path, dim: int, states: dict[str, Any] | None = None,
+                verify: bool = True) -> tuple[VectorStore, KeywordIndex]:
+    """Open (or create empty) the dense and keyword stores named by ``retrieval.store``.
 
     Args:
+        settings: Retrieval settings pick the backend and its parameters.
+        root: The index folder (segments of the embedded backend live under it).
         dim: Vector dimension.
-        kind: ``flat`` (exact, best for small corpora), ``hnsw`` or ``ivf`` (large corpora).
-        hnsw_m: HNSW graph degree.
-        ef_search: HNSW search breadth (higher: better recall, slower).
+        states: The stores' states from the index manifest (``None``: new, empty stores).
+        verify: Check every segment file's checksum while opening (embedded backend).
+
+    Raises:
+        ConfigError: The backend is unknown or its extra is not installed.
+        CorruptIndexError: A segment is missing or damaged.
     """
+    states = states or {}
+    backend = settings.retrieval.store
+    if backend == "faiss":
+        from .bm25_store import Bm25Index
+        from .faiss_store import FaissVectorStore
 
-    def __init__(self, dim: int, kind: str = "flat", hnsw_m: int = 32, ef_search: int = 64) -> None:
-        import faiss
+        return (FaissVectorStore(root, settings.retrieval, dim, states.get("vectors"), verify),
+                Bm25Index(root, settings.retrieval, states.get("keyword"), verify))
+    if backend == "milvus":
+        from .milvus_store import open_milvus
 
-        self.dim, self.kind = dim, kind
-        if kind == "flat":
-            self.index = faiss.IndexFlatIP(dim)
-        elif kind == "hnsw":
-            self.index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            self.index.hnsw.efConstruction = max(40, 2 * hnsw_m)
-            self.index.hnsw.efSearch = ef_search
-        elif kind == "ivf":
-            self._ivf_pending = True
-            self.index = None
-        else:
-            raise ValueError(f"unknown FAISS index kind {kind!r}")
-        self._ef_search = ef_search
-
-    @property
-    def size(self) -> int:
-        """Number of stored vectors."""
-        return 0 if self.index is None else int(self.index.ntotal)
-
-    def add(self, vectors: np.ndarray) -> None:
-        """Append L2-normalized float32 vectors (an IVF index is trained on the first batch)."""
-        import faiss
-
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if self.index is None:  # IVF: train on the data itself, ~sqrt(n) lists
-            nlist = max(1, min(4096, int(np.sqrt(len(vectors)))))
-            quantizer = faiss.IndexFlatIP(self.dim)
-            self.index = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            self.index.train(vectors)
-            self.index.nprobe = max(1, min(nlist, self._ef_search // 4))
-        self.index.add(vectors)
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-``k`` inner products for each query row."""
-        if self.size == 0:
-            empty = np.full((len(queries), k), -1, dtype=np.int64)
-            return np.zeros((len(queries), k), dtype=np.float32), empty
-        scores, positions = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.size))
-        return scores, positions
-
-    def save(self, path: Path) -> None:
-        """Write the FAISS file."""
-        import faiss
-
-        faiss.write_index(self.index, str(path))
-
-    @classmethod
-    def load(cls, path: Path, ef_search: int = 64) -> FaissStore:
-        """Read a FAISS file written by :meth:`save`.
-
-        Raises:
-            CorruptIndexError: The file is missing, truncated or not a FAISS index.
-        """
-        import faiss
-
-        try:
-            index = faiss.read_index(str(path))
-        except (RuntimeError, OSError) as exc:
-            raise CorruptIndexError(f"Dense index {path} is unreadable ({exc}). Rebuild with `assistant build`.") from exc
-        store = cls.__new__(cls)
-        store.dim, store.index, store._ef_search = index.d, index, ef_search
-        store.kind = "hnsw" if hasattr(index, "hnsw") else ("ivf" if hasattr(index, "nprobe") else "flat")
-        if store.kind == "hnsw":
-            index.hnsw.efSearch = ef_search
-        return store
+        return open_milvus(settings, root, dim, states)
+    raise ConfigError(f"Unknown retrieval.store {backend!r}: use 'faiss' or 'milvus'.")

@@ -1,0 +1,177 @@
+"""Segmented store: the bookkeeping shared by the embedded stores (catalog, FAISS vectors, BM25 postings).
+
+A store is a list of immutable segments plus pending changes. ``upsert`` queues chunks, ``delete`` marks rows dead,
+``commit`` writes the queued chunks as one new segment, compacts (rewrites segments that are mostly dead, merges the
+smallest when there are too many) and returns the state recorded in the index manifest. Subclasses say how a
+segment's payload is written, read and merged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from ..types import Chunk
+from .segments import SEGMENTS_DIR, Filters, SegmentRows, checksums, new_segment_dir, order_by_document, verify_segment
+from .store import StoredRow
+
+log = logging.getLogger(__name__)
+P = TypeVar("P")  # a segment's payload: vectors, postings, chunk records
+
+MAX_SEGMENTS = 8  # more than this after a commit: the smallest are merged
+MAX_DEAD_SHARE = 0.3  # a segment with more dead rows than this is rewritten
+
+
+@dataclass
+class Segment(Generic[P]):
+    """One loaded segment: its rows (ids, documents, dead rows), file checksums and payload."""
+
+    rows: SegmentRows
+    files: dict[str, str]
+    payload: P
+
+    @property
+    def name(self) -> str:
+        """The segment's folder name."""
+        return self.rows.name
+
+
+class SegmentedStore(Generic[P]):
+    """Base of the embedded stores.
+
+    Args:
+        root: The index folder (segments under ``root/segments``).
+        prefix: Folder-name prefix of this store's segments (``cat``, ``vec``, ``kw``).
+        state: The store's state from the manifest (``None`` for a new, empty store).
+        verify: Check every file's checksum while opening.
+
+    Raises:
+        CorruptIndexError: A segment is missing, damaged or inconsistent.
+    """
+
+    backend = "segments"
+
+    def __init__(self, root: Path, prefix: str, state: dict[str, Any] | None, verify: bool = True) -> None:
+        self.root, self.prefix = root, prefix
+        self.segments: list[Segment[P]] = []
+        self.pending: list[tuple[Chunk, Any]] = []
+        for record in (state or {}).get("segments", []):
+            if verify:
+                verify_segment(root, record)
+            folder = root / SEGMENTS_DIR / record["name"]
+            rows = SegmentRows.read(folder, record.get("dead", ()))
+            self.segments.append(Segment(rows, record["files"], self._load(folder, rows, record)))
+
+    # ----- what subclasses provide -----
+    def _load(self, folder: Path, rows: SegmentRows, record: dict[str, Any]) -> P:
+        """Read a segment's payload (checksums already verified)."""
+        raise NotImplementedError
+
+    def _write(self, folder: Path, chunks: Sequence[Chunk], items: Sequence[Any]) -> dict[str, Any]:
+        """Write a segment's payload for ``chunks`` (grouped by document) and their per-chunk ``items``."""
+        raise NotImplementedError
+
+    def _items(self, segment: Segment[P], rows: np.ndarray) -> tuple[list[Chunk], list[Any]]:
+        """Chunks (at least their stored fields) and per-chunk items of some rows, for compaction."""
+        raise NotImplementedError
+
+    def _changed(self) -> None:
+        """Called after the segments change (drop caches that depend on them)."""
+
+    # ----- the protocol's bookkeeping -----
+    def _queue(self, chunks: Sequence[Chunk], items: Sequence[Any]) -> None:
+        self.delete(c.chunk_id for c in chunks)
+        self.pending.extend(zip(chunks, items, strict=True))
+
+    def delete(self, chunk_ids: Iterable[str] = (), doc_id: str | None = None) -> int:
+        """Delete chunks by id and/or every chunk of a document; return how many were deleted."""
+        ids = set(chunk_ids)
+        deleted = 0
+        for segment in self.segments:
+            rows = segment.rows.rows_of(ids, doc_id)
+            if rows:
+                segment.rows.dead = segment.rows.with_dead(rows)
+                deleted += len(rows)
+        kept = [(c, item) for c, item in self.pending if c.chunk_id not in ids and c.doc_id != doc_id]
+        deleted += len(self.pending) - len(kept)
+        self.pending = kept
+        if deleted:
+            self._changed()
+        return deleted
+
+    def count(self) -> int:
+        """Number of live chunks, pending ones included."""
+        return sum(s.rows.live for s in self.segments) + len(self.pending)
+
+    def locate(self, chunk_ids: Iterable[str]) -> list[tuple[Segment[P], int, str]]:
+        """``(segment, row, chunk_id)`` of each live id."""
+        found = []
+        for chunk_id in chunk_ids:
+            for segment in self.segments:
+                row = segment.rows.position(chunk_id)
+                if row is not None and not segment.rows.is_dead(np.asarray([row]))[0]:
+                    found.append((segment, row, chunk_id))
+                    break
+        return found
+
+    @staticmethod
+    def stored_row(segment: Segment[P], row: int, chunk_id: str, vector: np.ndarray | None = None) -> StoredRow:
+        """The stored fields of a row, from the segment's document table."""
+        doc = next(d for d in segment.rows.docs if d.start <= row < d.end)
+        return StoredRow(chunk_id, doc.doc_id, doc.date, doc.region, doc.source, vector)
+
+    def allowed_rows(self, segment: Segment[P], filters: Filters | None) -> np.ndarray | None:
+        """Rows of a segment passing ``filters`` (``None``: all live rows pass)."""
+        return segment.rows.allowed(filters)
+
+    def commit(self) -> dict[str, Any]:
+        """Write pending chunks as a new segment, compact, and return the state for the manifest."""
+        if self.pending:
+            chunks = [c for c, _ in self.pending]
+            order = order_by_document(chunks)
+            self._add_segment([chunks[i] for i in order], [self.pending[i][1] for i in order])
+            self.pending = []
+        self._compact()
+        self._changed()
+        return self.state()
+
+    def state(self) -> dict[str, Any]:
+        """The committed state: backend name and every segment with its files and dead rows."""
+        return {"backend": self.backend, "segments": [s.rows.state(s.files) for s in self.segments]}
+
+    def segment_names(self) -> list[str]:
+        """Names of the committed segments."""
+        return [s.name for s in self.segments]
+
+    def _add_segment(self, chunks: Sequence[Chunk], items: Sequence[Any]) -> None:
+        folder = new_segment_dir(self.root, self.prefix)
+        SegmentRows.write(folder, chunks)
+        record = self._write(folder, chunks, items)
+        rows = SegmentRows.read(folder)
+        self.segments.append(Segment(rows, checksums(folder), self._load(folder, rows, record)))
+
+    def _compact(self) -> None:
+        """Drop empty segments, rewrite mostly-dead ones, merge the smallest when there are too many."""
+        self.segments = [s for s in self.segments if s.rows.live]
+        victims = [s for s in self.segments if len(s.rows.dead) > MAX_DEAD_SHARE * s.rows.size]
+        if len(self.segments) > MAX_SEGMENTS:
+            by_size = sorted((s for s in self.segments if s not in victims), key=lambda s: s.rows.live)
+            victims += by_size[: len(self.segments) - MAX_SEGMENTS // 2 + 1]
+        if not victims:
+            return
+        log.info("Compacting %d %s segment(s)", len(victims), self.prefix)
+        chunks: list[Chunk] = []
+        items: list[Any] = []
+        for segment in victims:
+            live = np.setdiff1d(np.arange(segment.rows.size), segment.rows.dead)
+            seg_chunks, seg_items = self._items(segment, live)
+            chunks += seg_chunks
+            items += seg_items
+        self.segments = [s for s in self.segments if s not in victims]
+        order = order_by_document(chunks)
+        self._add_segment([chunks[i] for i in order], [items[i] for i in order])
