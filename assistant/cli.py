@@ -326,22 +326,33 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--compare", nargs=2, type=click.Path(exists=True, path_type=Path), default=None,
               metavar="RUN_A RUN_B", help="Print metric differences between two runs and exit.")
 @click.option("--corpus", "bench_corpus", type=click.Path(exists=True, path_type=Path),
-              help="External set: a .jsonl file of passages or a folder of documents (needs --questions).")
+              help="Another corpus (needs --questions): a .jsonl file of passages or a folder of documents, indexed "
+              "in a temp dir.")
 @click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="External set: questions with gold_passage_ids (.jsonl).")
+              help="Questions (.jsonl): with gold_passage_ids, an external passage set (needs --corpus); in the "
+              "eval/dev.jsonl format, an eval set (over --corpus DIR if given, else the bundled corpus; replaces --set).")
+@click.option("--refusal", is_flag=True, help="External set: ask each question without its gold passages (should "
+              "refuse) and with them (should answer); refusal precision/recall/F1 and false refusal.")
+@click.option("--exclude", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Leave out the questions whose id is in this file (.jsonl rows or one id per line), e.g. the "
+              "sample when tuning on questions_all.jsonl.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions of an external set.")
 @click.option("--no-answers", is_flag=True, help="Skip ask/check (retrieval metrics only).")
 @click.pass_context
 def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_file: Path | None, out: Path,
                  as_json: bool, compare: tuple[Path, Path] | None, bench_corpus: Path | None, questions: Path | None,
-                 limit: int | None, no_answers: bool) -> None:
+                 refusal: bool, exclude: Path | None, limit: int | None, no_answers: bool) -> None:
     r"""Evaluate retrieval and answers; write eval/runs/<time>-<fingerprint>/ (records, summary, report, chart).
 
     \b
     assistant eval --modes bm25,dense,hybrid,naive --no-answers
     assistant eval --config tuned.toml
     assistant eval --compare eval/runs/RUN_A eval/runs/RUN_B
+    assistant eval --questions eval/trust.jsonl
+    assistant eval --corpus eval/corpora/policy_synth/corpus --questions eval/corpora/policy_synth/questions.jsonl
     assistant eval --corpus ../shared/bench/drcd/corpus.jsonl --questions ../shared/bench/drcd/sample.jsonl
+    assistant eval --corpus ../shared/bench/drcd/corpus.jsonl --questions ../shared/bench/drcd/sample.jsonl --refusal
+    assistant eval --corpus DRCD/corpus.jsonl --questions DRCD/questions_all.jsonl --exclude DRCD/sample.jsonl
     """
     from .errors import ConfigError
     from .evaluation.report import compare as compare_runs
@@ -355,23 +366,29 @@ def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_f
             else:
                 click.echo(render_compare(rows, str(compare[0]), str(compare[1])))
             return
-        if (bench_corpus is None) != (questions is None):
+        from .evaluation.evaluate import MODES, question_schema, run_bench, run_eval, run_refusal
+
+        items = questions is not None and question_schema(questions) == "items"
+        if not items and (bench_corpus is None) != (questions is None):
             raise ConfigError("--corpus and --questions go together (an external passage set and its questions).")
+        if refusal and (items or bench_corpus is None):
+            raise ConfigError("--refusal runs on an external passage set: give --corpus and --questions with "
+                              "gold_passage_ids.")
         config = config_file or (Path(ctx.obj["config"]) if ctx.obj and ctx.obj.get("config") else None)
         settings = load_settings(config)
         chosen = [m.strip() for m in modes.split(",") if m.strip()] if modes else None
         bar = _Bar()
         try:
-            if bench_corpus is not None:
-                from .evaluation.evaluate import run_bench
-
+            if refusal:
+                folder, summary = run_refusal(settings, bench_corpus, questions, out, limit, bar, exclude)
+            elif bench_corpus is not None and not items:
                 folder, summary = run_bench(settings, bench_corpus, questions, chosen or ["bm25", "dense", "hybrid"],
-                                            out, limit, progress=bar)
+                                            out, limit, progress=bar, exclude=exclude)
             else:
-                from .evaluation.evaluate import MODES, run_eval
-
-                folder, summary = run_eval(settings, eval_set, chosen or MODES, out, answers=not no_answers,
-                                           progress=bar, base=load_settings() if config else None)
+                folder, summary = run_eval(settings, questions if items else eval_set, chosen or MODES, out,
+                                           answers=not no_answers, progress=bar,
+                                           base=load_settings() if config else None, corpus=bench_corpus,
+                                           exclude=exclude)
         finally:
             bar.close()
     except AssistantError as exc:

@@ -1,4 +1,5 @@
-"""The eval harness with the hash embedder: relevance rule, run folder, naive baseline, --compare, external sets."""
+"""The eval harness with the hash embedder: relevance rule, run folder, naive baseline, --compare, external sets,
+folder corpora with dev-format questions (rows, twins, scope, claims), refusal with the gold passage excluded."""
 
 import json
 import shutil
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from assistant.cli import main
 from assistant.evaluation.evaluate import index_settings, load_eval_set, run_eval
+from assistant.evaluation.external import ExcludingAssistant
 from assistant.evaluation.metrics import RETRIEVAL_KEYS
 from assistant.evaluation.relevance import covers, match_key, relevant_sets
 from tests.conftest import CORPUS, ROOT, SHARED, make_settings
@@ -188,3 +190,152 @@ def test_external_passage_set(scratch):
         assert set(RETRIEVAL_KEYS) <= set(metrics) and metrics["section_hit@5"] is None, mode
     assert summary["retrieval"]["bigram_bm25"]["all"]["all"]["hit@5"] >= 0.9
     assert summary["retrieval"]["bm25"]["all"]["all"]["hit@5"] >= 0.9
+
+
+# ----- a folder corpus with questions in the dev-set schema (rows, twins, scope, claims) -----
+def _excerpt(name: str, start: int, stop: int) -> str:
+    """Lines ``start:stop`` of a seed document (a real excerpt, a few hundred characters)."""
+    return "\n".join((CORPUS / name).read_text(encoding="utf-8").splitlines()[start:stop]) + "\n"
+
+
+FOREIGN_TRADE = "积极引进培育外向型龙头企业,新增外贸实绩企业80家"
+FOLDER_ITEMS = [
+    {"id": "f-1", "type": "fact", "question": "沈阳2021年计划新增外贸实绩企业多少家？", "answer": "80家",
+     "evidence": FOREIGN_TRADE, "split": "test", "twin": "f-2"},
+    {"id": "f-2", "type": "paraphrase", "kind": "english", "question": "How many new foreign trade firms will Shenyang add?",
+     "answer": "80 (80家)", "evidence": FOREIGN_TRADE, "split": "test", "twin": "f-1"},
+    {"id": "f-3", "type": "paraphrase", "kind": "colloquial", "question": "沈阳今年对夜生活有什么安排？",
+     "answer": "发展夜购物、夜旅游、夜娱乐等业态", "evidence": "发展夜购物、夜旅游、夜娱乐等业态", "split": "tune"},
+    {"id": "f-4", "type": "unanswerable", "kind": "wrong_year", "question": "沈阳2024年计划新增外贸实绩企业多少家？",
+     "answer": "", "evidence": "", "split": "test", "scope": [{"kind": "year", "asked": "2024", "found": "2021"}]},
+    {"id": "f-5", "type": "claim", "kind": "meaning", "subkind": "negation", "question": "沈阳2021年不再支持中小外贸企业发展。",
+     "answer": "支持中小外贸企业发展", "evidence": "支持中小外贸企业发展,积极引进培育外向型龙头企业",
+     "claim_verdict": "contradicted", "split": "test"},
+    {"id": "f-6", "type": "claim", "question": "沈阳2021年计划新增外贸实绩企业80家。", "answer": "80家",
+     "evidence": FOREIGN_TRADE, "claim_verdict": "supported", "split": "test"},
+]
+
+
+@pytest.fixture(scope="module")
+def folder_corpus(scratch):
+    tmp = scratch[0]
+    folder = tmp / "policy"
+    folder.mkdir()
+    (folder / "shenyang.txt").write_text(_excerpt("003_6a6d947e374aa1af.txt", 0, 14), encoding="utf-8")
+    (folder / "six_positions.txt").write_text(_excerpt("004_31686fc52e7b446b.txt", 0, 8), encoding="utf-8")
+    rows = [{"answer": "", "doc": "shenyang.txt" if r["evidence"] else "", "section": "", "claim_verdict": "", **r}
+            for r in FOLDER_ITEMS]
+    questions = folder / "questions.jsonl"
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return folder, questions
+
+
+def test_folder_corpus_with_eval_set_schema(scratch, folder_corpus):
+    tmp = scratch[0]
+    folder, questions = folder_corpus
+    env = {"ASSISTANT_EMBEDDING__MODEL": "hash:256", "ASSISTANT_PATHS__INDEX": str(tmp / "main-index")}
+    result = CliRunner().invoke(main, ["eval", "--corpus", str(folder), "--questions", str(questions), "--modes",
+                                       "bm25,hybrid", "--json", "--out", str(tmp / "runs")], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["questions"] == 6 and summary["corpus"].endswith("policy") and summary["pipeline_chunks"] >= 2
+    assert not (tmp / "main-index").exists()  # the folder is indexed in a scratch dir, never the main index
+    bm25 = summary["retrieval_rows"]["bm25"]
+    assert bm25["test"]["lang"]["zh-Hans"]["hit@1"] == 1.0  # the Chinese question finds its sentence
+    assert bm25["test"]["lang"]["en"]["hit@5"] == 0.0  # no shared characters: keyword search cannot find it
+    assert bm25["tune"]["kind"]["colloquial"]["n"] == 1 and set(bm25["all"]["kind"]) == {"colloquial", "english", "fact"}
+    pair = summary["cross_language"]["bm25"]["pairs"]
+    assert pair == [{"en": "f-2", "zh": "f-1", "zh_lang": "zh-Hans", "split": "test", "en_hit@1": 0.0, "zh_hit@1": 1.0,
+                     "en_hit@5": 0.0, "zh_hit@5": 1.0, "en_mrr@10": 0.0, "zh_mrr@10": 1.0}]
+    answers = summary["answers"]["test"]
+    assert answers["n_ask"] == 3 and answers["answerable"] == 2 and answers["unanswerable"] == 1
+    assert 0 <= answers["answerable_refused"] <= 2 and "notice_as_refused" in answers
+    scope = answers["scope"]
+    assert scope["n"] == 1 and scope["silent"] + scope["notice"] + scope["refused"] >= 1
+    assert answers["claims_by_kind"]["meaning"]["n"] == 1 and answers["claims_by_subkind"]["negation"]["n"] == 1
+    assert summary["answer_rows"]["test"]["kind"]["wrong_year"]["n_ask"] == 1
+    assert sum(v["n"] for v in summary["judges"]["ask"].values()) == 4  # tune + test asks
+    records = [json.loads(line) for line in (tmp / "runs" / Path(summary["run"]).name / "records.jsonl")
+               .read_text(encoding="utf-8").splitlines()]
+    ask = next(r for r in records if r["id"] == "f-4" and r["mode"] == "ask")
+    assert ask["scope_expected"] == [{"kind": "year", "asked": "2024", "found": "2021"}] and "judge" in ask
+    assert isinstance(ask["scope_mismatch"], list) and ask["kind"] == "wrong_year"
+    report = (tmp / "runs" / Path(summary["run"]).name / "report.md").read_text(encoding="utf-8")
+    assert "### Cross-language" in report and "lang=en" in report and "### Refusal" in report
+
+
+def test_questions_in_the_dev_format_replace_set(scratch):
+    tmp, corpus, eval_set = scratch
+    env = {"ASSISTANT_PATHS__CORPUS": str(corpus), "ASSISTANT_PATHS__INDEX": str(tmp / "index"),
+           "ASSISTANT_EMBEDDING__MODEL": "hash:256"}
+    exclude = tmp / "drop.txt"
+    exclude.write_text(load_eval_set(eval_set)[0].id + "\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["eval", "--questions", str(eval_set), "--modes", "bm25", "--no-answers", "--json",
+                                  "--exclude", str(exclude), "--out", str(tmp / "runs")], env=env,
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["set"].endswith("tiny.jsonl") and summary["questions"] == len(load_eval_set(eval_set)) - 1
+    bad = runner.invoke(main, ["eval", "--refusal", "--questions", str(eval_set)], env=env)
+    assert bad.exit_code == 1 and "--refusal runs on an external passage set" in bad.output
+    lonely = runner.invoke(main, ["eval", "--corpus", str(corpus)], env=env)
+    assert lonely.exit_code == 1 and "go together" in lonely.output
+
+
+# ----- refusal on a passage set: each question without and with its gold passage -----
+@pytest.fixture(scope="module")
+def passage_set(scratch):
+    """The paragraphs of a real seed article as passages, and four questions about four of them."""
+    tmp = scratch[0]
+    lines = [line for line in (CORPUS / "003_6a6d947e374aa1af.txt").read_text(encoding="utf-8").splitlines()
+             if len(line) > 40]
+    passages = [{"id": f"sy-{i}", "title": "2021年沈阳要重点做好十方面工作", "text": line} for i, line in enumerate(lines)]
+    (tmp / "sy.jsonl").write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in passages), encoding="utf-8")
+    asked = {"新增外贸实绩企业": "80家", "新建5G基站": "6000个以上", "修复棋盘山林地": "6742亩", "新增城镇就业": "9万人以上"}
+    questions = []
+    for n, (topic, answer) in enumerate(asked.items()):
+        gold = next(p["id"] for p in passages if topic in p["text"])
+        questions.append({"id": f"q{n}", "question": f"沈阳2021年{topic}多少？", "answer": answer, "gold_passage_ids": [gold]})
+    (tmp / "sy-questions.jsonl").write_text("".join(json.dumps(q, ensure_ascii=False) + "\n" for q in questions),
+                                            encoding="utf-8")
+    return tmp / "sy.jsonl", tmp / "sy-questions.jsonl", passages
+
+
+def test_refusal_mode_excludes_gold_passages_at_query_time(scratch, passage_set):
+    tmp = scratch[0]
+    corpus, questions, passages = passage_set
+    drop = tmp / "drop.jsonl"
+    drop.write_text('{"id": "q3"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", "--corpus", str(corpus), "--questions", str(questions), "--refusal",
+                                       "--exclude", str(drop), "--json", "--out", str(tmp / "runs")],
+                                env={"ASSISTANT_EMBEDDING__MODEL": "hash:256"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["questions"] == 3 and summary["passages"] == len(passages)
+    assert summary["excluded_cited"] == 0  # an excluded gold passage never reaches an answer
+    answers = summary["answers"]["all"]
+    assert (answers["answerable"], answers["unanswerable"], answers["n_ask"]) == (3, 3, 6)
+    assert answers["tp"] + answers["fn"] == 3 and answers["answerable_refused"] == answers["fp"]
+    rows = summary["answer_rows"]["all"]["kind"]
+    assert rows["without_gold"]["unanswerable"] == 3 and rows["with_gold"]["answerable"] == 3
+    run = tmp / "runs" / Path(summary["run"]).name
+    assert run.name.endswith("-refusal")
+    records = [json.loads(line) for line in (run / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["variant"] for r in records] == ["without_gold", "with_gold"] * 3
+    assert any(r["gold_cited"] for r in records if r["variant"] == "with_gold")  # the gold passage is findable
+
+
+def test_excluding_assistant_never_returns_excluded_documents(tmp_path, small_corpus):
+    assistant = ExcludingAssistant(make_settings(tmp_path, small_corpus))
+    assistant.open_index(rebuild=True)
+    query = "沈阳2021年新建5G基站多少个？"
+    first = assistant.search(query, k=5, mode="hybrid")[0].chunk.doc_id
+    assistant.excluded = (first,)
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = assistant.search(query, k=20, mode=mode)
+        assert hits and all(h.chunk.doc_id != first for h in hits), mode
+    assert all(c.doc_id != first for c in assistant.ask(query).citations)
+    assistant.excluded = ()
+    assert assistant.search(query, k=5, mode="hybrid")[0].chunk.doc_id == first

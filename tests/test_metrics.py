@@ -1,4 +1,5 @@
-"""Metrics on hand-computed cases: hit@k, MRR, nDCG, section hit, refusal, claims, latency percentiles."""
+"""Metrics on hand-computed cases: hit@k, MRR, nDCG, section hit, refusal, false refusal, scope notices, claims,
+latency percentiles; and the summaries by row (language, kind, cross-language pairs, judges) built from them."""
 
 import math
 
@@ -6,6 +7,7 @@ import pytest
 
 from assistant.evaluation.metrics import (
     claim_scores,
+    false_refusal,
     hit_at_k,
     mean_scores,
     mrr_at_k,
@@ -14,8 +16,19 @@ from assistant.evaluation.metrics import (
     query_scores,
     refusal_scores,
     retrieval_scores,
+    scope_entry_matches,
+    scope_matched,
     section_hit_at_k,
     section_matches,
+)
+from assistant.evaluation.summary import (
+    answer_rows,
+    cross_language,
+    refusal_block,
+    retrieval_rows,
+    scope_block,
+    summarize_answers,
+    summarize_judges,
 )
 
 
@@ -141,3 +154,123 @@ def test_percentiles():
     assert percentiles([7]) == {"p50": 7.0, "p95": 7.0, "n": 1}
     assert percentiles([]) == {"p50": None, "p95": None, "n": 0}
     assert percentiles([40, 10, 30, 20], points=(0, 100)) == {"p0": 10.0, "p100": 40.0, "n": 4}
+
+
+def test_false_refusal_counts():
+    # 3 answerable, 1 of them refused; 1 unanswerable, refused
+    s = false_refusal([True, False, False, False], [True, True, False, False])
+    assert s == {"false_refusal_rate": pytest.approx(1 / 3), "answerable": 3, "answerable_refused": 1, "unanswerable": 1}
+    assert false_refusal([True], [True])["false_refusal_rate"] is None  # nothing answerable: no rate
+    assert false_refusal([], []) == {"false_refusal_rate": None, "answerable": 0, "answerable_refused": 0,
+                                     "unanswerable": 0}
+    # refusal_scores carries the same counts beside precision/recall
+    both = refusal_scores([True, False, False, False], [True, True, False, False])
+    assert both["false_refusal_rate"] == pytest.approx(1 / 3) and both["answerable_refused"] == both["fp"] == 1
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "match"),
+    [
+        ({"kind": "year", "asked": "2024"}, {"kind": "year", "asked": "2024年", "found": "2021"}, True),
+        ({"kind": "year", "asked": "2024"}, {"kind": "period", "asked": "2024"}, False),  # other kind
+        ({"kind": "year", "asked": "2024"}, {"kind": "year", "asked": "2023"}, False),
+        ({"kind": "place", "asked": "大连"}, {"kind": "place", "asked": "大連市"}, True),  # script and suffix
+        ({"kind": "period", "asked": "“十四五”"}, {"kind": "period", "asked": "十四五"}, True),  # quotes dropped
+        ({"kind": "place", "asked": ""}, {"kind": "place", "asked": "沈阳"}, True),  # no asked value: kind only
+        ({"kind": "place", "asked": "大连"}, {"kind": "place", "asked": ""}, False),
+    ],
+)
+def test_scope_entry_matches(expected, got, match):
+    assert scope_entry_matches(expected, got) is match
+
+
+def test_scope_matched_needs_every_expected_entry():
+    year, place = {"kind": "year", "asked": "2024"}, {"kind": "place", "asked": "大连"}
+    answer = [{"kind": "place", "asked": "大连", "found": "沈阳"}, {"kind": "year", "asked": "2024", "found": "2021"}]
+    assert scope_matched([year], answer) and scope_matched([year, place], answer)
+    assert not scope_matched([year, place], answer[:1])
+    assert not scope_matched([year], [])
+    assert not scope_matched([], answer)  # nothing expected: nothing to match
+
+
+# ----- summaries by row (hand-made records) -----
+def _search(id_, split, lang, kind, ranks, twin=""):
+    """A retrieval record whose first relevant chunk is at ``ranks`` (None: not found)."""
+    scores = query_scores(["x"] * (ranks - 1) + ["g"] if ranks else ["x"], {"g"})
+    return {"id": id_, "type": "fact", "split": split, "mode": "bm25", "lang": lang, "kind": kind, "batch": "original",
+            "twin": twin, "scores": scores, "n_relevant": 1}
+
+
+def test_retrieval_rows_and_cross_language():
+    records = [_search("e1", "test", "en", "english", None, twin="z1"), _search("z1", "test", "zh-Hans", "fact", 1, "e1"),
+               _search("e2", "test", "en", "english", 2, twin="z2"), _search("z2", "test", "zh-Hant", "fact", 2, "e2"),
+               _search("c1", "tune", "zh-Hans", "colloquial", 3)]
+    rows = retrieval_rows(records)["bm25"]
+    assert rows["test"]["lang"]["en"]["n"] == 2 and rows["test"]["lang"]["en"]["hit@5"] == 0.5
+    assert rows["test"]["lang"]["en"]["mrr@10"] == pytest.approx(0.25)  # (0 + 1/2) / 2
+    assert set(rows["all"]["kind"]) == {"colloquial", "english", "fact"}
+    assert rows["tune"]["kind"]["colloquial"]["mrr@10"] == pytest.approx(1 / 3)
+    assert set(rows["test"]) == {"lang", "kind", "type", "batch"}
+    cross = cross_language(records)["bm25"]
+    assert [(p["en"], p["zh"]) for p in cross["pairs"]] == [("e1", "z1"), ("e2", "z2")]
+    test = cross["splits"]["test"]
+    assert test["n"] == 2 and test["en_hit@5"] == 0.5 and test["zh_hit@5"] == 1.0
+    assert test["en_mrr@10"] == pytest.approx(0.25) and test["zh_mrr@10"] == pytest.approx(0.75)
+    assert (test["en_worse"], test["en_better"]) == (1, 0)  # e1 misses, e2 ties with its twin
+    assert "tune" not in cross["splits"]
+    assert cross_language([_search("e9", "test", "en", "english", 1, twin="missing")]) == {}
+
+
+def _ask(id_, should, refused, notice=(), expected=(), kind="fact", split="test", judge="rules", ms=10.0):
+    return {"id": id_, "type": "unanswerable" if should else "fact", "split": split, "mode": "ask", "kind": kind,
+            "lang": "zh-Hans", "batch": "original", "refused": refused, "should_refuse": should,
+            "scope_mismatch": list(notice), "scope_expected": list(expected),
+            "scope_matched": scope_matched(list(expected), list(notice)), "citation_covered": None, "judge": judge,
+            "latency_ms": ms}
+
+
+YEAR = {"kind": "year", "asked": "2024", "found": "2021"}
+
+
+def test_refusal_three_ways_and_scope_block():
+    asks = [_ask("u1", True, True), _ask("u2", True, False, notice=[YEAR], expected=[YEAR], kind="wrong_year"),
+            _ask("u3", True, False, expected=[YEAR], kind="wrong_year"),  # silent: another year's figure, no notice
+            _ask("a1", False, False), _ask("a2", False, True), _ask("a3", False, False, notice=[YEAR])]
+    block = refusal_block(asks)
+    # as flagged: refused u1, a2 → tp 1, fp 1, fn 2, tn 2
+    assert (block["tp"], block["fp"], block["fn"], block["tn"]) == (1, 1, 2, 2)
+    assert block["refusal_precision"] == 0.5 and block["refusal_recall"] == pytest.approx(1 / 3)
+    assert block["false_refusal_rate"] == pytest.approx(1 / 3) and block["answerable_refused"] == 1
+    # notice as refused: u2 and a3 join → tp 2, fp 2
+    notice = block["notice_as_refused"]
+    assert (notice["tp"], notice["fp"], notice["fn"]) == (2, 2, 1) and notice["false_refusal_rate"] == pytest.approx(2 / 3)
+    assert block["notice_as_answered"]["tp"] == 1  # u1 has no notice: still a refusal
+    scope = scope_block(asks)
+    assert scope == {"n": 2, "notice": 1, "matched": 1, "matched_rate": 0.5, "refused": 0, "silent": 1,
+                     "silent_ids": ["u3"], "unexpected_notice": 1, "n_without_scope": 4}
+    assert scope_block([_ask("a1", False, False)]) is None
+
+
+def test_answer_summaries_claims_by_kind_and_judges():
+    checks = [{"id": f"c{i}", "type": "claim", "split": "test", "mode": "check", "kind": kind, "subkind": sub,
+               "lang": "zh-Hans", "batch": "original", "verdict": pred, "gold_verdict": gold, "judge": judge,
+               "latency_ms": ms}
+              for i, (kind, sub, gold, pred, judge, ms) in enumerate([
+                  ("meaning", "negation", "contradicted", "contradicted", "rules", 5.0),
+                  ("meaning", "negation", "contradicted", "supported", "rules", 7.0),
+                  ("meaning", "modality", "contradicted", "contradicted", "llm", 900.0),
+                  ("claim", "", "supported", "supported", None, 6.0)])]
+    records = [*checks, _ask("u1", True, True, ms=20.0), _ask("a1", False, False, kind="colloquial", ms=40.0)]
+    answers = summarize_answers(records)["test"]
+    assert answers["claim_accuracy"] == 0.75 and answers["n_check"] == 4
+    assert answers["claims_by_kind"]["meaning"]["claim_accuracy"] == pytest.approx(2 / 3)
+    assert answers["claims_by_subkind"]["negation"]["claim_accuracy"] == 0.5
+    assert answers["claims_by_subkind"]["modality"]["claim_accuracy"] == 1.0 and "" not in answers["claims_by_subkind"]
+    assert answers["refusal_f1"] == 1.0 and answers["false_refusal_rate"] == 0.0 and answers["scope"] is None
+    rows = answer_rows(records)["test"]
+    assert rows["kind"]["meaning"] == {"n_ask": 0, "n_check": 3, "claim_accuracy": pytest.approx(2 / 3)}
+    assert rows["kind"]["colloquial"]["false_refusal_rate"] == 0.0 and rows["kind"]["colloquial"]["answerable"] == 1
+    assert rows["subkind"]["negation"]["claim_accuracy"] == 0.5
+    judges = summarize_judges(records)
+    assert judges["check"]["rules"]["n"] == 2 and judges["check"]["llm"]["p50"] == 900.0
+    assert judges["check"]["none"]["n"] == 1 and judges["ask"]["rules"]["p50"] == 30.0

@@ -161,7 +161,46 @@ def refusal_scores(should_refuse: Sequence[bool], refused: Sequence[bool]) -> di
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"refusal_precision": precision, "refusal_recall": recall, "refusal_f1": f1,
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn, **false_refusal(should_refuse, refused)}
+
+
+def false_refusal(should_refuse: Sequence[bool], refused: Sequence[bool]) -> dict[str, float | int | None]:
+    """False refusal rate = answerable items refused / answerable items, with both counts.
+
+    Example: should ``[T, F, F, F]``, refused ``[T, T, F, F]`` → rate 1/3, ``answerable`` 3, ``answerable_refused`` 1.
+    The rate is ``None`` when no item is answerable.
+    """
+    answerable = sum(1 for s in should_refuse if not s)
+    wrong = sum(1 for s, r in zip(should_refuse, refused, strict=True) if not s and r)
+    return {"false_refusal_rate": wrong / answerable if answerable else None, "answerable": answerable,
+            "answerable_refused": wrong, "unanswerable": len(should_refuse) - answerable}
+
+
+def _scope_key(value: str) -> str:
+    return _SPACE.sub("", normalize(value)).strip("“”\"'")
+
+
+def scope_entry_matches(expected: Mapping[str, str], got: Mapping[str, str]) -> bool:
+    """Whether an answer's ``scope_mismatch`` entry is the expected one: same kind, and the asked values agree.
+
+    The asked values agree when, after :func:`normalize` and whitespace removal, one contains the other (an empty
+    expected value matches any): ``{"kind": "year", "asked": "2024"}`` matches ``{"kind": "year", "asked": "2024年",
+    "found": "2021"}``; ``{"kind": "place", "asked": "大连"}`` matches ``asked`` ``大連市``. ``found`` is not compared
+    (the evidence may legitimately come from another year or place than the one the annotator saw).
+    """
+    if str(expected.get("kind", "")) != str(got.get("kind", "")):
+        return False
+    want, have = _scope_key(str(expected.get("asked", ""))), _scope_key(str(got.get("asked", "")))
+    return not want or (bool(have) and (want in have or have in want))
+
+
+def scope_matched(expected: Sequence[Mapping[str, str]], got: Sequence[Mapping[str, str]]) -> bool:
+    """Whether every expected scope entry is matched by one of the answer's entries (``False`` if none expected).
+
+    Example: expected ``[{"kind": "year", "asked": "2024"}]``, got ``[{"kind": "place", …}, {"kind": "year",
+    "asked": "2024年"}]`` → True; got ``[]`` → False.
+    """
+    return bool(expected) and all(any(scope_entry_matches(e, g) for g in got) for e in expected)
 
 
 def claim_scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, object]:

@@ -6,20 +6,40 @@ import datetime as dt
 import json
 import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..settings import Settings
-from .metrics import KS, MRR_K, NDCG_K, RETRIEVAL_KEYS, SECTION_K, claim_scores, mean_scores, percentiles, refusal_scores
+from .metrics import KS, MRR_K, NDCG_K, RETRIEVAL_KEYS, SECTION_K
 from .relevance import RELEVANCE_RULE
+from .summary import (
+    answer_rows,
+    cross_language,
+    retrieval_rows,
+    summarize_answers,
+    summarize_judges,
+    summarize_latency,
+    summarize_retrieval,
+)
+from .tables import (
+    ROW_KEYS,
+    count,
+    fmt,
+    render_answer_rows,
+    render_cross_language,
+    render_judges,
+    render_refusal,
+    render_retrieval_rows,
+    render_scope,
+    table,
+)
 
-SPLITS = ("tune", "test", "all")
-ANSWERABLE_TYPES = ("fact", "paraphrase", "section")
 TABLE_KEYS = (*RETRIEVAL_KEYS, "piece_recall@10")
 CHART_KEYS = (*(f"hit@{k}" for k in KS), f"mrr@{MRR_K}")
-ANSWER_KEYS = ("citation_coverage", "refusal_precision", "refusal_recall", "refusal_f1", "claim_accuracy")
+ANSWER_KEYS = ("citation_coverage", "refusal_precision", "refusal_recall", "refusal_f1", "false_refusal_rate",
+               "claim_accuracy")
 
 
 def repo_path(path: Path | str) -> str:
@@ -57,63 +77,6 @@ def new_run_dir(out: Path, fingerprint: str, suffix: str = "") -> Path:
     return folder
 
 
-def summarize_retrieval(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Mean metrics per mode × split (tune, test, all) × question type (plus ``all``), with counts.
-
-    ``unreachable`` counts questions whose evidence no chunk of that mode's corpus holds.
-    """
-    grouped: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
-    for rec in records:
-        for split in {rec["split"], "all"}:
-            for group in {rec["type"], "all"}:
-                grouped.setdefault(rec["mode"], {}).setdefault(split, {}).setdefault(group, []).append(rec)
-    summary: dict[str, Any] = {}
-    for mode, by_split in grouped.items():
-        summary[mode] = {}
-        for split in sorted(by_split, key=lambda s: SPLITS.index(s) if s in SPLITS else len(SPLITS)):
-            groups = by_split[split]
-            order = ["all", *sorted(g for g in groups if g != "all")]
-            summary[mode][split] = {
-                group: {**mean_scores([r["scores"] for r in groups[group]]), "n": len(groups[group]),
-                        "unreachable": sum(1 for r in groups[group] if not r["n_relevant"])}
-                for group in order
-            }
-    return summary
-
-
-def summarize_answers(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Citation coverage, refusal precision/recall/F1 and claim accuracy per split."""
-    out: dict[str, Any] = {}
-    for split in SPLITS:
-        asks = [r for r in records if r["mode"] == "ask" and split in (r["split"], "all")]
-        checks = [r for r in records if r["mode"] == "check" and split in (r["split"], "all")]
-        if not asks and not checks:
-            continue
-        covered = [r for r in asks if r["citation_covered"] is not None]
-        by_type = {t: [r["citation_covered"] for r in covered if r["type"] == t] for t in ANSWERABLE_TYPES}
-        claims = claim_scores([r["gold_verdict"] for r in checks], [r["verdict"] for r in checks])
-        out[split] = {
-            "citation_coverage": sum(r["citation_covered"] for r in covered) / len(covered) if covered else None,
-            "citation_coverage_by_type": {t: (sum(v) / len(v) if v else None) for t, v in by_type.items()},
-            "answered": len(covered),
-            **refusal_scores([r["should_refuse"] for r in asks], [r["refused"] for r in asks]),
-            "n_ask": len(asks),
-            "claim_accuracy": claims["claim_accuracy"],
-            "claim_confusion": claims["claim_confusion"],
-            "n_check": len(checks),
-        }
-    return out
-
-
-def summarize_latency(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """p50/p95 milliseconds per stage: ``search:<mode>``, ``ask``, ``check``."""
-    stages: dict[str, list[float]] = {}
-    for rec in records:
-        stage = rec["mode"] if rec["mode"] in ("ask", "check") else f"search:{rec['mode']}"
-        stages.setdefault(stage, []).append(rec["latency_ms"])
-    return {stage: percentiles(values) for stage, values in stages.items()}
-
-
 def write_run(folder: Path, records: Sequence[dict[str, Any]], summary: dict[str, Any]) -> None:
     """Write ``records.jsonl``, ``summary.json``, ``report.md`` and ``chart.png`` into a run folder."""
     stamp = {key: summary[key] for key in ("settings_fingerprint", "model_id", "git_commit") if key in summary}
@@ -138,31 +101,20 @@ def build_summary(settings: Settings, model_id: str, corpus_hash: str, records: 
                          f"section_hit@{SECTION_K}": "a top-5 chunk's section path ends with the gold section "
                                                      "(levels normalized, whitespace removed)"},
         "retrieval": summarize_retrieval(retrieval),
+        "retrieval_rows": retrieval_rows(retrieval),
+        "cross_language": cross_language(retrieval),
         "answers": summarize_answers(records),
+        "answer_rows": answer_rows(records),
         "latency_ms": summarize_latency(records),
+        "judges": summarize_judges(records),
     }
-
-
-def _fmt(value: Any, na: str = "n/a") -> str:
-    if value is None:
-        return na
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
-    header = list(header)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
-    return lines
 
 
 def _metric_cells(mode: str, metrics: dict[str, Any]) -> list[str]:
     cells = []
     for key in TABLE_KEYS:
         value = metrics.get(key)
-        cells.append("0 (no sections)" if mode == "naive" and key.startswith("section_hit") else _fmt(value))
+        cells.append("0 (no sections)" if mode == "naive" and key.startswith("section_hit") else fmt(value))
     return cells
 
 
@@ -180,7 +132,7 @@ def render_report(summary: dict[str, Any]) -> str:
              ("index fingerprint", summary.get("index_fingerprint")), ("corpus hash", summary.get("corpus_hash")),
              ("git commit", commit), ("pipeline chunks", summary.get("pipeline_chunks")),
              ("naive baseline", (summary.get("naive") or {}).get("description")), ("baseline", summary.get("baseline"))]
-    lines += [f"- {name}: {_fmt(value)}" for name, value in about if value not in (None, "")]
+    lines += [f"- {name}: {fmt(value)}" for name, value in about if value not in (None, "")]
     lines += ["", "## Retrieval", "", f"Relevance rule: {summary.get('relevance_rule', '')}", ""]
     retrieval = summary.get("retrieval", {})
     splits = [s for s in ("tune", "test", "all") if any(s in by_split for by_split in retrieval.values())]
@@ -189,29 +141,33 @@ def render_report(summary: dict[str, Any]) -> str:
         lines += [f"### Split `{split}`", ""]
         rows = [[mode, by_split[split]["all"]["n"], *_metric_cells(mode, by_split[split]["all"]),
                  by_split[split]["all"].get("unreachable")] for mode, by_split in retrieval.items() if split in by_split]
-        lines += [*_table(header, rows), ""]
+        lines += [*table(header, rows), ""]
     types = sorted({g for by_split in retrieval.values() for g in by_split.get("all", {}) if g != "all"})
     if len(types) > 1:
         lines += ["### By question type (split `all`)", ""]
         rows = [[t, mode, by_split["all"][t]["n"], *_metric_cells(mode, by_split["all"][t]),
                  by_split["all"][t].get("unreachable")]
                 for t in types for mode, by_split in retrieval.items() if t in by_split.get("all", {})]
-        lines += [*_table(["type", *header], rows), ""]
+        lines += [*table(["type", *header], rows), ""]
+    lines += render_retrieval_rows(summary.get("retrieval_rows") or {})
+    lines += render_cross_language(summary.get("cross_language") or {})
     answers = summary.get("answers", {})
     if answers:
         lines += ["## Answers (extractive `ask` on fact/paraphrase/section/unanswerable, `check` on claims)", ""]
         rows = [[split, *(a.get(k) for k in ANSWER_KEYS), a.get("answered"), a.get("n_ask"), a.get("n_check")]
                 for split, a in answers.items()]
-        lines += [*_table(["split", *ANSWER_KEYS, "answered", "n_ask", "n_check"], rows), ""]
+        lines += [*table(["split", *ANSWER_KEYS, "answered", "n_ask", "n_check"], rows), ""]
         confusion = answers.get("all", {}).get("claim_confusion") or {}
         if confusion:
             labels = list(next(iter(confusion.values())))
             lines += ["Claim confusion (split `all`, rows gold, columns predicted):", ""]
-            lines += [*_table(["gold \\ predicted", *labels], [[g, *row.values()] for g, row in confusion.items()]), ""]
+            lines += [*table(["gold \\ predicted", *labels], [[g, *row.values()] for g, row in confusion.items()]), ""]
+        lines += render_refusal(answers) + render_scope(answers) + render_answer_rows(summary.get("answer_rows") or {})
     latency = summary.get("latency_ms", {})
     if latency:
         lines += ["## Latency (ms per call)", ""]
-        lines += [*_table(["stage", "p50", "p95", "n"], [[s, v["p50"], v["p95"], v["n"]] for s, v in latency.items()]), ""]
+        lines += [*table(["stage", "p50", "p95", "n"], [[s, v["p50"], v["p95"], v["n"]] for s, v in latency.items()]), ""]
+    lines += render_judges(summary.get("judges") or {})
     return "\n".join(lines)
 
 
@@ -237,7 +193,10 @@ def draw_chart(summary: dict[str, Any], path: Path) -> None:
     n = next((retrieval[m]["all"]["all"]["n"] for m in modes), 0)
     ax.set_title(f"Retrieval by mode ({summary.get('set', '')}, {n} questions, {summary.get('model_id', '')})",
                  fontsize=9)
-    ax.legend(fontsize=8, ncols=min(len(modes), 5), loc="upper left")
+    if modes:
+        ax.legend(fontsize=8, ncols=min(len(modes), 5), loc="upper left")
+    else:
+        ax.text(0.5, 0.5, "no retrieval metrics in this run (answers only)", ha="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -257,9 +216,10 @@ def load_summary(run: Path) -> dict[str, Any]:
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, float]:
-    """Numeric metrics of a summary by dotted key (all question types together; per-type rows are left out).
+    """Numeric metrics of a summary by dotted key (per-type tables are left out; rows keep hit@1/hit@5/MRR@10).
 
-    Example keys: ``retrieval.hybrid.test.hit@5``, ``answers.all.refusal_f1``, ``latency_ms.search:dense.p50``.
+    Example keys: ``retrieval.hybrid.test.hit@5``, ``answers.all.refusal_f1``, ``latency_ms.search:dense.p50``,
+    ``rows.hybrid.test.lang=en.hit@5``, ``answer_rows.test.kind=colloquial.false_refusal_rate``.
     """
     flat: dict[str, float] = {}
     for mode, by_split in summary.get("retrieval", {}).items():
@@ -275,6 +235,19 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
         for key in ("p50", "p95"):
             if isinstance(values.get(key), int | float):
                 flat[f"latency_ms.{stage}.{key}"] = float(values[key])
+    for mode, by_split in (summary.get("retrieval_rows") or {}).items():
+        for split, dims in by_split.items():
+            for dim, rows in dims.items():
+                for value, metrics in rows.items():
+                    for key in ROW_KEYS:
+                        if isinstance(metrics.get(key), int | float):
+                            flat[f"rows.{mode}.{split}.{dim}={value}.{key}"] = float(metrics[key])
+    for split, dims in (summary.get("answer_rows") or {}).items():
+        for dim, rows in dims.items():
+            for value, metrics in rows.items():
+                for key in ("refusal_f1", "false_refusal_rate", "claim_accuracy"):
+                    if isinstance(metrics.get(key), int | float):
+                        flat[f"answer_rows.{split}.{dim}={value}.{key}"] = float(metrics[key])
     return flat
 
 
@@ -289,18 +262,25 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
 def render_compare(rows: list[dict[str, Any]], a_name: str, b_name: str) -> str:
     """A Markdown table of :func:`compare` rows (latency in ms, everything else as a fraction)."""
     body = [[r["metric"], r["a"], r["b"], None if r["delta"] is None else f"{r['delta']:+.3f}"] for r in rows]
-    return "\n".join([f"A = {a_name}", f"B = {b_name}", "", *_table(["metric", "A", "B", "B − A"], body)])
+    return "\n".join([f"A = {a_name}", f"B = {b_name}", "", *table(["metric", "A", "B", "B − A"], body)])
 
 
 def render_console(summary: dict[str, Any]) -> str:
     """A short plain-text summary for the terminal: retrieval per mode and split, answer metrics."""
     lines = [f"run {summary.get('run', '')}  model {summary.get('model_id', '')}  set {summary.get('set', '')}"]
     keys = [k for k in TABLE_KEYS if k != "piece_recall@10"]
-    lines.append(f"{'mode':<12} {'split':<5} {'n':>4} " + " ".join(f"{k:>13}" for k in keys))
+    if summary.get("retrieval"):
+        lines.append(f"{'mode':<12} {'split':<5} {'n':>4} " + " ".join(f"{k:>13}" for k in keys))
     for mode, by_split in summary.get("retrieval", {}).items():
         for split, groups in by_split.items():
             metrics = groups["all"]
-            lines.append(f"{mode:<12} {split:<5} {metrics['n']:>4} " + " ".join(f"{_fmt(metrics.get(k)):>13}" for k in keys))
+            lines.append(f"{mode:<12} {split:<5} {metrics['n']:>4} " + " ".join(f"{fmt(metrics.get(k)):>13}" for k in keys))
     for split, a in summary.get("answers", {}).items():
-        lines.append(f"answers {split:<5} " + "  ".join(f"{k} {_fmt(a.get(k))}" for k in ANSWER_KEYS))
+        lines.append(f"answers {split:<5} " + "  ".join(f"{k} {fmt(a.get(k))}" for k in ANSWER_KEYS)
+                     + f"  (answerable refused {count(a.get('answerable_refused'), a.get('answerable'))})")
+    latency = summary.get("latency_ms", {})
+    calls = [f"{stage} p50 {fmt(latency[stage]['p50'])} ms p95 {fmt(latency[stage]['p95'])} ms"
+             for stage in ("ask", "check") if stage in latency]
+    if calls:
+        lines.append("latency  " + "  ".join(calls))
     return "\n".join(lines)
