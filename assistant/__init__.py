@@ -18,7 +18,7 @@ _EXPORTS = {
     )},
     **{name: "errors" for name in (
         "AssistantError", "ConfigError", "CorruptIndexError", "DocumentError", "EmptyDocumentError", "IndexBusyError",
-        "IndexMissingError", "IndexStateError", "ModelUnavailableError", "QueryError", "StaleIndexError",
+        "IndexMissingError", "IndexStateError", "InputError", "ModelUnavailableError", "QueryError", "StaleIndexError",
         "UnreadableDocumentError", "UnsupportedFileTypeError",
     )},
 }

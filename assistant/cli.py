@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .errors import AssistantError
+from .errors import AssistantError, InputError
 from .settings import Settings, load_settings
 
 
@@ -55,14 +55,24 @@ class _Bar:
             bar.close()
 
 
-def _inputs(argument: str | None) -> Iterator[str]:
-    """The one argument, or every non-empty line of standard input."""
+def _inputs(argument: str | None) -> Iterator[tuple[int, str | InputError]]:
+    """The one argument, or every non-empty line of standard input, numbered from 1.
+
+    Standard input is read as bytes and decoded line by line: a line that is not UTF-8 (a GBK line pasted into a
+    batch, say) becomes an :class:`InputError` for that line and the batch goes on.
+    """
     if argument is not None:
-        yield argument
+        yield 1, argument
         return
-    for line in sys.stdin:
-        if line.strip():
-            yield line.strip()
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            yield number, InputError(f"Line {number} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}). "
+                                     "Save the input as UTF-8 and retry this line.")
+            continue
+        if line:
+            yield number, line
 
 
 def _open(assistant: Any) -> None:
@@ -93,12 +103,16 @@ def _batch(argument: str | None, key: str, handle: Callable[[str], dict[str, Any
            as_json: bool) -> None:
     """Run ``handle`` on each input; one output line (or block) per input, errors included."""
     failed = False
-    for text in _inputs(argument):
-        try:
-            result = handle(text)
-        except AssistantError as exc:
+    for number, text in _inputs(argument):
+        if isinstance(text, InputError):
             failed = True
-            result = {key: text, "error": exc.to_dict()}
+            result: dict[str, Any] = {"line": number, "error": text.to_dict()}
+        else:
+            try:
+                result = handle(text)
+            except AssistantError as exc:
+                failed = True
+                result = {key: text, "error": exc.to_dict()}
         if as_json:
             _echo_json(result)
         elif "error" in result:
@@ -217,8 +231,11 @@ def search(ctx: click.Context, query: str | None, k: int | None, mode: str | Non
     """Search the documents; with no QUERY, read one query per line from standard input."""
     from .search.retrieve import Filters
 
+    try:
+        filters = Filters(doc_ids=doc_ids, since=since, until=until, region=region).validated()
+    except AssistantError as exc:
+        _fail(exc)
     assistant = _ready_assistant(ctx)
-    filters = Filters(doc_ids=doc_ids, since=since, until=until, region=region)
 
     def handle(text: str) -> dict[str, Any]:
         hits = assistant.search(text, k=k, mode=mode, filters=filters)
@@ -398,3 +415,7 @@ def eval_command(ctx: click.Context, eval_set: Path, modes: str | None, config_f
     else:
         click.echo(render_console(summary))
     click.echo(f"run folder: {folder}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -60,3 +60,7 @@ class ModelUnavailableError(AssistantError):
 
 class QueryError(AssistantError):
     """A query or claim is empty or otherwise unusable."""
+
+
+class InputError(AssistantError):
+    """A line of input cannot be read (e.g. it is not UTF-8)."""

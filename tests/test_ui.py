@@ -171,33 +171,35 @@ def test_build_app_constructs_without_a_server(hash_assistant):
     assert not (hash_assistant.settings.paths.index / "store").exists()  # building the page builds no index
 
 
-def test_backend_refuses_politely_until_ready_then_answers(hash_assistant):
-    from assistant.web.ui import Backend
+def test_service_refuses_politely_until_ready_then_answers(hash_assistant):
+    from assistant.web.service import Job, Service
 
-    backend = Backend(hash_assistant)
-    backend._thread = object()  # pretend a build is under way
+    service = Service(hash_assistant, watch=False)
+    service._started = True  # pretend the first build is under way
     with pytest.raises(IndexStateError, match=prompts.UI_INDEX_BUILDING):
-        backend.read(hash_assistant.ask, "沈阳2021年要新建多少5G基站？")
-    assert backend.api_ask("问题") == {"question": "问题", "error": {"type": "IndexStateError",
+        service.read(hash_assistant.ask, "沈阳2021年要新建多少5G基站？")
+    assert service.api_ask("问题") == {"question": "问题", "error": {"type": "IndexStateError",
                                                                      "message": prompts.UI_INDEX_BUILDING}}
-    assert backend.status() == (prompts.UI_INDEX_BUILDING, "info")
-    backend._progress("embed", 64, 340)
-    assert backend.status() == ("索引正在建立：计算向量 64/340", "info")
+    assert service.status() == (prompts.UI_INDEX_BUILDING, "info")
+    service._current = Job("index")
+    service._current.progress("embed", 64, 340)
+    assert service.status() == ("索引正在建立：计算向量 64/340", "info")
 
-    backend = Backend(hash_assistant)
-    assert backend.wait(120)
-    result = backend.api_ask("沈阳2021年要新建多少5G基站？")
+    service = Service(hash_assistant, watch=False)
+    assert service.wait(120)
+    result = service.api_ask("沈阳2021年要新建多少5G基站？")
     assert result == hash_assistant.ask("沈阳2021年要新建多少5G基站？").to_dict()
     assert result["citations"] and "6000" in result["answer"]
-    assert backend.api_ask("  ")["error"]["type"] == "QueryError"
-    assert backend.api_check("沈阳2021年要新建5G基站8000个。")["verdict"] == "contradicted"
-    assert backend.status()[1] == "ready"
+    assert service.api_ask("  ")["error"]["type"] == "QueryError"
+    assert service.api_check("沈阳2021年要新建5G基站8000个。")["verdict"] == "contradicted"
+    assert service.status()[1] == "ready"
 
 
 def test_chat_stream_answers_then_resolves_a_follow_up(hash_assistant):
-    from assistant.web.ui import Backend, _new_session, _stream
+    from assistant.web.service import Service
+    from assistant.web.ui import _new_session, _stream
 
-    backend = Backend(hash_assistant)
+    backend = Service(hash_assistant, watch=False)
     assert backend.wait(120)
     steps = list(_stream(backend, "辽宁到2025年数字经济要占多少？", _new_session()))
     assert steps[0][0][-1]["content"] == prompts.UI_SEARCHING
@@ -211,26 +213,31 @@ def test_chat_stream_answers_then_resolves_a_follow_up(hash_assistant):
     assert "按上下文理解为：沈阳" in messages[-1]["content"]
 
 
-def test_upload_through_the_backend_is_searchable_at_once(tmp_path, small_corpus):
+def test_upload_through_the_service_is_searchable_once_indexed(tmp_path, small_corpus):
     from assistant.pipeline import Assistant
-    from assistant.web.ui import Backend
+    from assistant.web.service import Service
 
     assistant = Assistant(make_settings(tmp_path, small_corpus, paths={"uploads": str(small_corpus / "uploads")}))
-    backend = Backend(assistant)
-    assert backend.wait(120)
-    text = "大连市海洋牧场建设方案\n\n第一章 总体目标\n\n到2026年，大连市要建成国家级海洋牧场示范区18个。\n"
-    info = backend.write(assistant.add_document, "../大连 方案.txt", text.encode(), None)
-    assert info.title == "大连市海洋牧场建设方案" and info.file == "uploads/大连_方案.txt"
-    result = backend.api_ask("大连要建成多少个国家级海洋牧场示范区？")
-    assert result["citations"][0]["doc_id"] == info.doc_id
-    backend.write(assistant.remove_document, info.doc_id)
-    assert info.doc_id not in {d["doc_id"] for d in backend.read(assistant.documents)}
+    service = Service(assistant, watch=False)
+    assert service.wait(120)
+    text = "某市海洋牧场建设方案\n\n第一章 总体目标\n\n到2026年，全市要建成国家级海洋牧场示范区18个。\n"
+    job = service.upload("../海洋 方案.txt", text.encode())
+    assert job.wait(120) and job.error is None
+    docs = {d["file"]: d for d in service.read(assistant.documents)}
+    info = docs["uploads/海洋_方案.txt"]
+    assert info["title"] == "某市海洋牧场建设方案" and info["source"] == "upload" and info["removable"]
+    result = service.api_ask("全市要建成多少个国家级海洋牧场示范区？")
+    assert result["citations"][0]["doc_id"] == info["doc_id"] and result["citations"][0]["source"] == "upload"
+    assert result.get("source") == "upload" and prompts.UPLOAD_ONLY_ANSWER in result["answer"]
+    assert service.remove(info["doc_id"]).wait(120)
+    assert info["doc_id"] not in {d["doc_id"] for d in service.read(assistant.documents)}
 
 
 def test_unexpected_errors_reach_the_user_as_one_line_without_a_trace(hash_assistant, monkeypatch):
-    from assistant.web.ui import Backend, _new_session, _stream
+    from assistant.web.service import Service
+    from assistant.web.ui import _new_session, _stream
 
-    backend = Backend(hash_assistant)
+    backend = Service(hash_assistant, watch=False)
     assert backend.wait(120)
     monkeypatch.setattr(hash_assistant, "ask", lambda *args: 1 / 0)
     assert backend.api_ask("问题") == {"question": "问题", "error": {"type": "InternalError",

@@ -60,7 +60,7 @@ def ingest_corpus(corpus: Path, settings: Settings, progress: Callable[[str, int
         settings: Loading and chunking settings.
         progress: Called as ``progress(file, done, total)``.
     """
-    files = discover(corpus)
+    files = discover(corpus, settings.paths.uploads)
     result = IngestResult(files=files)
     for done, item in enumerate(files, start=1):
         if progress:

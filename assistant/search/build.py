@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import AssistantError, CorruptIndexError, DocumentError, IndexStateError
 from ..ingest.chunk import search_text
-from ..ingest.corpus import CorpusFile, corpus_hash, discover
+from ..ingest.corpus import CorpusFile, corpus_hash, discover, scan
 from ..ingest.documents import ingest_file
 from ..settings import Settings
 from ..types import Chunk, Document
@@ -84,7 +84,8 @@ def index_problem(settings: Settings, embedder: Embedder, files: Sequence[Corpus
         reason = stale_reason(settings, embedder, files)
         if reason:
             return f"The index is stale: {reason}."
-        problems = check_segments(folder, read_manifest(folder))
+        manifest = read_manifest(folder)
+        problems = check_segments(folder, manifest) + _remote_problems(settings, manifest)
         if problems:
             return f"The index is damaged: {problems[0]}"
     except IndexStateError as exc:
@@ -99,7 +100,7 @@ def stale_reason(settings: Settings, embedder: Embedder, files: Sequence[CorpusF
         IndexStateError: There is no index, or its manifest is unreadable.
     """
     manifest = read_manifest(settings.paths.index / "store")
-    files = discover(settings.paths.corpus) if files is None else files
+    files = discover(settings.paths.corpus, settings.paths.uploads) if files is None else files
     return staleness(manifest, settings, corpus_hash(list(files)), embedder.model_id)
 
 
@@ -147,6 +148,7 @@ def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: b
         vectors, keyword = make_stores(settings, folder, embedder.dim, None)
         damaged |= set(manifest.get("documents", {}))
         dropped = True
+    damaged |= _reconcile(catalog, vectors)
     if dropped:  # a dropped segment of one store leaves its documents in the others: those are damaged too
         damaged |= _disagreeing(catalog, vectors, keyword)
     for doc_id in damaged:
@@ -194,6 +196,35 @@ def _previous_vectors(folder: Path, settings: Settings, manifest: dict[str, Any]
         return None
 
 
+def _remote_problems(settings: Settings, manifest: dict[str, Any]) -> list[str]:
+    """Problems of a remote store the manifest records (Milvus: collection missing or changed since published)."""
+    state = manifest.get("stores", {}).get("vectors", {})
+    if state.get("backend") != "milvus" or settings.retrieval.store != "milvus":
+        return []
+    from .milvus_store import milvus_problem
+
+    problem = milvus_problem(settings, state)
+    return [problem] if problem else []
+
+
+def _reconcile(catalog: Catalog, vectors: VectorStore) -> set[str]:
+    """Documents a remote store (Milvus) lost after a build stopped between writing it and publishing the index.
+
+    A remote store changes in place, so such a build leaves rows the catalog does not know (the store queues their
+    deletion) or lacks rows it knows (their documents are returned, to be ingested again). The embedded stores are
+    versioned with the manifest and have nothing to reconcile.
+    """
+    reconcile = getattr(vectors, "reconcile", None)
+    if reconcile is None:
+        return set()
+    ids = {}
+    for segment in catalog.segments:
+        dead = set(segment.rows.dead.tolist())
+        for doc in segment.rows.docs:
+            ids.update({segment.rows.chunk_ids[r]: doc.doc_id for r in range(doc.start, doc.end) if r not in dead})
+    return set(reconcile(ids))
+
+
 def _disagreeing(catalog: Catalog, vectors: VectorStore, keyword: KeywordIndex) -> set[str]:
     """Documents whose chunks are not the same in all three stores (e.g. one store's segment was dropped)."""
     by_doc: dict[str, set[str]] = {}
@@ -238,7 +269,8 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
     folder = settings.paths.index / "store"
     with build_lock(folder, settings.index.lock_timeout_s):
         collect_garbage(folder)
-        files = discover(corpus)
+        found = scan(corpus, settings.paths.uploads)
+        files = found.files
         if not force and index_problem(settings, embedder, files) is None:
             manifest = read_manifest(folder)
             return BuildReport(False, "index is current", len(manifest["documents"]), manifest["n_chunks"], 0,
@@ -246,6 +278,7 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
                                manifest["version"])
         current, reason = _open_current(folder, settings, embedder, force)
         report = _apply(settings, embedder, files, current, progress)
+        report.skipped = found.problems + report.skipped
         report.reason = reason or "the documents in the corpus changed"
         report.repaired = current.repaired
         report.seconds = time.perf_counter() - started

@@ -1,0 +1,114 @@
+"""Answer service: questions and claims over one open index version, official documents first.
+
+Wires the answer stages for the facade: search (official documents, then uploads when there are any), evidence
+and refusal (:mod:`.answer`), optional LLM writing (:mod:`.generate`), claim comparison (:mod:`.claims`) and
+provenance (:mod:`.provenance`). Everything derived from the index version (IDF table, normalized corpus) is built
+once per version, on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from ..search.index import IndexSnapshot
+from ..search.retrieve import Filters, Retriever
+from ..settings import Settings
+from ..text.script import normalize
+from ..types import Answer, Hit, Verdict
+from .answer import Extractor, idf_table
+from .claims import check_claim
+from .followup import resolve_followup
+from .provenance import answer_conflicts, official_first_verdict, upload_answer, usable_upload_hits
+
+OFFICIAL = Filters(sources=("corpus",))
+UPLOADS = Filters(sources=("upload",))
+
+
+class AnswerService:
+    """Answers and verdicts over one index snapshot.
+
+    Args:
+        settings: Answer settings (backend, thresholds, ``exclude_uploads``).
+        snapshot: The open index version.
+        retriever: Search over that version.
+    """
+
+    def __init__(self, settings: Settings, snapshot: IndexSnapshot, retriever: Retriever) -> None:
+        self.settings, self.snapshot, self.retriever = settings, snapshot, retriever
+        self._extractor: Extractor | None = None
+        self._corpus_norm: str | None = None
+        self._lock = threading.Lock()
+        self.has_uploads = any(info.source == "upload" for info in snapshot.documents.values())
+
+    @property
+    def extractor(self) -> Extractor:
+        """The extractive answerer (its IDF table is built once per index version)."""
+        with self._lock:
+            if self._extractor is None:
+                self._extractor = Extractor(self.settings.answer, idf_table([c.text_norm for c in self.snapshot.chunks]))
+            return self._extractor
+
+    @property
+    def corpus_norm(self) -> str:
+        """Every document's text normalized (a claim about a place no document names is not_found)."""
+        with self._lock:
+            if self._corpus_norm is None:
+                self._corpus_norm = "\n".join(normalize(t) for t in self.snapshot.document_texts().values())
+            return self._corpus_norm
+
+    def _uploads_used(self) -> bool:
+        return self.has_uploads and not self.settings.answer.exclude_uploads
+
+    def _search(self, text: str, filters: Filters | None) -> list[Hit]:
+        return self.retriever.search(text, k=self.settings.answer.top_k, filters=filters)
+
+    def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
+        """Answer a question with citations, or refuse with the closest sections (see ``Assistant.ask``)."""
+        query = resolve_followup(question, history or [])
+        official_filter = OFFICIAL if self.has_uploads else None
+        answer = self._answer(question, query, self._search(query, official_filter), backend)
+        if self._uploads_used():
+            upload_hits, ignored = usable_upload_hits(self._search(query, UPLOADS))
+            extra: dict = {"ignored_uploads": ignored} if ignored else {}
+            if answer.refused and upload_hits:
+                from_uploads = self._answer(question, query, upload_hits, backend)
+                if not from_uploads.refused:
+                    answer = upload_answer(from_uploads)
+            elif not answer.refused:
+                conflicts = answer_conflicts(answer, upload_hits, self.snapshot.document_texts())
+                if conflicts:
+                    extra["conflicts"] = conflicts
+            if extra:
+                answer = replace(answer, extra={**answer.extra, **extra})
+        if query != question:
+            answer = replace(answer, extra={**answer.extra, "resolved_question": query})
+        return answer
+
+    def _answer(self, question: str, query: str, hits: list[Hit], backend: str | None) -> Answer:
+        backend = backend or self.settings.answer.backend
+        texts = self.snapshot.document_texts()
+        documents = self.snapshot.documents
+        regions = {doc_id: info.region for doc_id, info in documents.items()}
+        extractor = self.extractor
+        evidence = extractor.evidence(query, hits, [h.dense_score or 0.0 for h in hits], texts, regions)
+        if backend == "extractive":
+            return extractor.answer(question, evidence, documents, "extractive", hits, texts)
+        from .generate import generate_answer
+
+        return generate_answer(question, evidence, hits, documents, texts, self.settings, backend, extractor)
+
+    def check(self, claim: str) -> Verdict:
+        """Check a claim: the official documents decide; uploads only where those say nothing (see ``Assistant.check``)."""
+        texts = self.snapshot.document_texts()
+        documents = self.snapshot.documents
+
+        def verdict(hits: list[Hit]) -> Verdict:
+            return check_claim(claim, hits, texts, documents, self.settings.answer, self.corpus_norm)
+
+        official = verdict(self._search(claim, OFFICIAL if self.has_uploads else None))
+        if not self._uploads_used():
+            return official
+        upload_hits, ignored = usable_upload_hits(self._search(claim, UPLOADS))
+        result = official_first_verdict(official, verdict(upload_hits) if upload_hits else None)
+        return replace(result, extra={**result.extra, "ignored_uploads": ignored}) if ignored else result
