@@ -142,6 +142,9 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
     """Clean, parse and chunk the corpus into JSON Lines (cleaned texts are written beside them).
 
+    Prints one line per chunk: its id, its pages (p.3, p.3-4; - for sources without pages), its OCR confidence
+    when it was read by OCR, and its section path.
+
     Exit code 0 when every file was ingested, 1 when some were skipped, 2 when nothing usable was found.
     """
     from .pipeline import Assistant
@@ -169,6 +172,11 @@ def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
         for chunk in result.chunks:
             handle.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
     tmp.replace(out)
+    for chunk in result.chunks:  # one line per chunk: id, pages (p.3 or p.3-4, - without pages), OCR confidence, path
+        pages = "-" if chunk.page_start is None else f"p.{chunk.page_start}" + (
+            f"-{chunk.page_end}" if chunk.page_end not in (None, chunk.page_start) else "")
+        ocr = "" if chunk.ocr_confidence is None else f" ocr {chunk.ocr_confidence:.2f}"
+        click.echo(f"{chunk.chunk_id}\t{pages}{ocr}\t{' › '.join(chunk.section_path)}")
     click.echo(
         f"documents {len(result.documents)}, sections {result.sections}, chunks {len(result.chunks)}, "
         f"skipped {len(result.skipped)} → {out} (cleaned texts in {docs_dir})",
@@ -176,6 +184,9 @@ def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
     )
     for item in result.skipped:
         click.echo(f"  skipped {item['file']}: {item['reason']}", err=True)
+    for doc in result.documents:
+        for problem in doc.problems:
+            click.echo(f"  unread: {problem}", err=True)
     if not result.chunks:
         sys.exit(2)
     sys.exit(1 if result.skipped else 0)

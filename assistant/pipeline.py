@@ -6,14 +6,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 from .answers.answer import Extractor
 from .answers.service import AnswerService
 from .errors import DocumentError, IndexStateError, QueryError, StaleIndexError
 from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
+from .ingest.pages import locate_citation
 from .ingest.uploads import add_manifest_entry, check_quota, remove_manifest_entry, store_upload
 from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
@@ -27,6 +29,7 @@ __all__ = ["Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
+R = TypeVar("R", Answer, Verdict)
 
 
 @dataclass
@@ -267,7 +270,7 @@ class Assistant:
         """
         self._checked(question, "question")
         current = self._current()
-        return current.answers.ask(question, history, backend)
+        return self._located(current.answers.ask(question, history, backend), current.snapshot.documents)
 
     def check(self, claim: str) -> Verdict:
         """Check a claim against the documents: supported, contradicted (with what differs) or not_found.
@@ -277,7 +280,13 @@ class Assistant:
         """
         self._checked(claim, "claim")
         current = self._current()
-        return current.answers.check(claim)
+        return self._located(current.answers.check(claim), current.snapshot.documents)
+
+    def _located(self, result: R, documents: dict[str, DocumentInfo]) -> R:
+        """The answer or verdict with each citation's pages and OCR confidence those of its quote itself."""
+        threshold = self.settings.loading.ocr_min_confidence
+        return replace(result, citations=tuple(locate_citation(c, documents.get(c.doc_id), threshold)
+                                               for c in result.citations))
 
     # ----- search -----
     def search(self, query: str, k: int | None = None, mode: str | None = None,

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from .errors import ConfigError
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"  # 4: chunks carry pages and OCR confidence; PDF layout and Word styles read
 
 
 def _default_cache_dir() -> Path:
@@ -46,6 +46,10 @@ class LoadingSettings(_Section):
     """Limits for reading files."""
 
     max_file_mb: float = Field(20.0, gt=0, le=1024, description="Files larger than this are skipped.")
+    ocr: bool = Field(True, description="Read scanned PDF pages and image files with OCR (PP-OCRv5, on the CPU).")
+    ocr_dpi: int = Field(200, ge=72, le=600, description="Resolution at which scanned PDF pages are rendered for OCR.")
+    ocr_min_confidence: float = Field(
+        0.9, ge=0, le=1, description="OCR text read with a lower mean confidence is flagged in citations (low_confidence).")
 
 
 class ChunkingSettings(_Section):
@@ -201,6 +205,7 @@ class Settings(BaseSettings):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
+            "ocr": self.loading.ocr,
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():

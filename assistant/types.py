@@ -22,10 +22,40 @@ class DocumentInfo:
     doc_type: str = ""
     script: str = ""
     source: str = "corpus"  # "corpus" (official, bundled or added by the operator) or "upload" (added through the UI)
+    # Known after reading, kept here so that the index stores them with the document (not compared: a document
+    # read again equals its manifest entry). Offsets point into the cleaned text: where each page begins (page 1
+    # at 0; empty for sources without pages), and OCR marks (offset, mean confidence) saying that the text from
+    # that offset on was read by OCR with that confidence (``None``: from a text layer).
+    page_starts: tuple[int, ...] = field(default=(), compare=False)
+    ocr_marks: tuple[tuple[int, float | None], ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; keep tuples so the record stays immutable.
+        object.__setattr__(self, "page_starts", tuple(self.page_starts))
+        object.__setattr__(self, "ocr_marks", tuple((int(o), c) for o, c in self.ocr_marks))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a JSON-ready dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    """What a loader read from a file, and what cleaning makes of it: text plus the structure the format knows.
+
+    Every offset points into ``text`` at the start of a line. ``page_starts``: where each page begins (page 1 at
+    0; empty for sources without pages). ``ocr_marks``: (offset, mean confidence 0..1) where text read by OCR
+    begins (``None`` where text from a text layer begins). ``headings``: (offset, level 1..9) of paragraphs that
+    the file marks as headings (Word styles and outline levels). ``notes``: offsets of footnote paragraphs.
+    ``problems``: what could not be read, by file and page (``scan.pdf page 3: OCR found no text``).
+    """
+
+    text: str
+    page_starts: tuple[int, ...] = ()
+    ocr_marks: tuple[tuple[int, float | None], ...] = ()
+    headings: tuple[tuple[int, int], ...] = ()
+    notes: tuple[int, ...] = ()
+    problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +67,7 @@ class Document:
 
     info: DocumentInfo
     text: str
+    problems: tuple[str, ...] = ()  # pages that could not be read, e.g. "scan.pdf page 3: OCR found no text"
 
     @property
     def doc_id(self) -> str:
@@ -150,8 +181,9 @@ class Citation:
     page_start: int | None = None
     page_end: int | None = None
     ocr_confidence: float | None = None
-    low_confidence: bool = False  # OCR text below ``ingest.ocr_min_confidence``: check the page image
+    low_confidence: bool = False  # OCR text below ``loading.ocr_min_confidence``: check the page image
     source: str = "corpus"
+    page_offset: int | None = None  # where ``page_start`` begins in the cleaned document (the viewer opens there)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the citation JSON object."""

@@ -6,6 +6,7 @@ trailing sentences of the one before, up to ``overlap_chars``. A chunk is shorte
 its section is, when it is the last of its section, or when the next sentence would not fit. A sentence longer
 than ``max_chars`` is cut at commas, else into equal pieces. Heading lines stay with the sentence after them.
 ``chunk_id`` is ``{doc_id}:{sha1(doc_id, section path, text)[:12]}``, with ``-2``, ``-3`` … for repeats.
+A chunk of a paged source records its first and last page, and a chunk with OCR'd text its mean OCR confidence.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..settings import ChunkingSettings
 from ..text.script import normalize
 from ..types import Chunk, Document, Section
 from .clean import HEADING_MAX_CHARS
+from .pages import page_span, span_confidence
 
 # A sentence end in either width, with closing quotes or brackets: "。", "！”", "?)", "；".
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*")
@@ -51,6 +53,7 @@ def chunk_document(doc: Document, sections: list[Section], settings: ChunkingSet
             key = "\x1f".join((doc.doc_id, *section.path, text))
             base = f"{doc.doc_id}:{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
             seen[base] = seen.get(base, 0) + 1
+            page_start, page_end = page_span(doc.info.page_starts, start, end)
             chunks.append(
                 Chunk(
                     chunk_id=base if seen[base] == 1 else f"{base}-{seen[base]}",
@@ -64,6 +67,9 @@ def chunk_document(doc: Document, sections: list[Section], settings: ChunkingSet
                     date=doc.info.date,
                     region=doc.info.region,
                     source=doc.info.source,
+                    page_start=page_start,
+                    page_end=page_end,
+                    ocr_confidence=span_confidence(doc.info.ocr_marks, start, end),
                 )
             )
     return chunks

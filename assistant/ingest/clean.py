@@ -6,6 +6,8 @@ paragraphs are separated by exactly one blank line, and chunk offsets point into
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import re
 import unicodedata
@@ -13,6 +15,7 @@ from functools import lru_cache
 from types import ModuleType
 
 from ..text.script import normalize, to_simplified
+from ..types import LoadedText
 
 # A heading or headline line is at most this long; longer lines without final punctuation are broken paragraphs.
 HEADING_MAX_CHARS = 40
@@ -143,16 +146,113 @@ def clean(text: str) -> str:
         ``  (一(yī))壯大(dà)經濟實力`` → ``(一)壯大經濟實力``;
         ``建设高水平创新型省\n\n份,推进`` → ``建设高水平创新型省份,推进``.
     """
-    text = strip_pinyin(unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n"))
-    lines = [_HSPACE.sub(" ", line).strip().strip("\u200b\ufeff") for line in text.split("\n")]
-    lines = _drop_furniture([line for line in lines if line])
-    lines = [part for line in lines for part in _split_glued_heading(line)]
-    paragraphs = _join_page_breaks(lines)
-    return "\n\n".join(_close_layout_gaps(p) for p in paragraphs)
+    return clean_loaded(LoadedText(text)).text
 
 
-def _drop_furniture(lines: list[str]) -> list[str]:
+class _Paragraph:
+    """A cleaned paragraph under construction, with the raw lines it holds and where each begins in it."""
+
+    def __init__(self, text: str, line: int | None, hard: bool) -> None:
+        self.text = text
+        self.marks = [] if line is None else [(0, line)]
+        self.hard = hard  # a heading or note the file marked: never joined with its neighbours
+
+    def append(self, text: str, line: int | None) -> None:
+        if line is not None:
+            self.marks.append((len(self.text), line))
+        self.text += text
+
+
+def clean_loaded(loaded: LoadedText) -> LoadedText:
+    """Clean loaded text as :func:`clean` does, and carry its offsets into the cleaned text.
+
+    Page starts, OCR marks, headings and notes point at line starts of the loaded text; each moves to where its
+    line's text lands after cleaning (a page whose first line joins the last sentence of the page before starts
+    inside that paragraph; a dropped line's offset moves to the next kept line). Heading and note paragraphs are
+    never joined with their neighbours.
+
+    Args:
+        loaded: A loader's output.
+
+    Returns:
+        The cleaned text with the offsets moved; ``problems`` unchanged.
+    """
+    raw = loaded.text
+    starts, lines = [], []
+    for match in _LINE.finditer(raw):
+        starts.append(match.start())
+        lines.append(match.group(1))
+        if match.end() >= len(raw):
+            break
+    hard = {bisect.bisect_right(starts, offset) - 1 for offset, _ in loaded.headings} | {
+        bisect.bisect_right(starts, offset) - 1 for offset in loaded.notes}
+    items = []
+    for i, line in enumerate(lines):
+        line = _HSPACE.sub(" ", strip_pinyin(unicodedata.normalize("NFC", line))).strip().strip("\u200b\ufeff")
+        if line:
+            items.append((line, i))
+    paragraphs: list[_Paragraph] = []
+    for line, i in _drop_furniture(items):
+        for k, part in enumerate(_split_glued_heading(line)):
+            number = i if k == 0 else None
+            last = paragraphs[-1] if paragraphs else None
+            if (last and not last.hard and i not in hard
+                    and _continues(last.text, part, first=len(paragraphs) == 1)):
+                last.append(part, number)
+            else:
+                paragraphs.append(_Paragraph(part, number, i in hard))
+    texts, where = [], {}
+    offset = 0
+    for paragraph in paragraphs:
+        text, removed = _close_layout_gaps(paragraph.text)
+        for position, line in paragraph.marks:
+            where[line] = offset + position - bisect.bisect_left(removed, position)
+        texts.append(text)
+        offset += len(text) + 2
+    return _moved(loaded, "\n\n".join(texts), starts, where)
+
+
+# One line and its end: "第一章 总则\n".
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
+
+
+def _moved(loaded: LoadedText, text: str, starts: list[int], where: dict[int, int]) -> LoadedText:
+    """``loaded``'s offsets moved into the cleaned ``text`` (``where``: raw line number → cleaned offset)."""
+    kept = sorted(where)
+
+    def move(offset: int) -> int:
+        if offset >= len(loaded.text):  # an empty last page begins at the end
+            return len(text)
+        line = bisect.bisect_right(starts, offset) - 1
+        k = bisect.bisect_left(kept, line)
+        return where[kept[k]] if k < len(kept) else len(text)
+
+    def line_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset) - 1
+
+    pages = list(itertools.accumulate((move(o) for o in loaded.page_starts), max))
+    if pages:
+        pages[0] = 0
+    marks: list[tuple[int, float | None]] = []
+    for offset, confidence in loaded.ocr_marks:
+        moved = move(offset)
+        if marks and marks[-1][0] == moved:
+            marks.pop()
+        if not marks or marks[-1][1] != confidence:
+            marks.append((moved, confidence))
+    return LoadedText(
+        text=text,
+        page_starts=tuple(pages),
+        ocr_marks=tuple(marks),
+        headings=tuple((where[line_of(o)], level) for o, level in loaded.headings if line_of(o) in where),
+        notes=tuple(where[line_of(o)] for o in loaded.notes if line_of(o) in where),
+        problems=loaded.problems,
+    )
+
+
+def _drop_furniture(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """Drop the site header lines at the top and the trailing block that starts at a furniture marker."""
+    lines = [line for line, _ in items]
     keys = [normalize(line) for line in lines]
     cut = next(
         (
@@ -162,14 +262,14 @@ def _drop_furniture(lines: list[str]) -> list[str]:
         ),
         len(lines),
     )
-    kept: list[str] = []
-    for i, line in enumerate(lines[:cut]):
+    kept: list[tuple[str, int]] = []
+    for i, (line, number) in enumerate(items[:cut]):
         if i < _HEADER_ZONE:
             if _HEADER_LINE.search(keys[i]):
                 continue
             line = _WIRE_PREFIX.sub("", _PUBLISHED_SUFFIX.sub("", line))
         if line:
-            kept.append(line)
+            kept.append((line, number))
     return kept
 
 
@@ -181,18 +281,13 @@ def _split_glued_heading(line: str) -> list[str]:
     return [line]
 
 
-def _join_page_breaks(lines: list[str]) -> list[str]:
-    paragraphs: list[str] = []
-    for line in lines:
-        if paragraphs and _continues(paragraphs[-1], line, first=len(paragraphs) == 1):
-            paragraphs[-1] += line
-        else:
-            paragraphs.append(line)
-    return paragraphs
-
-
 def _continues(prev: str, nxt: str, first: bool) -> bool:
-    """Whether ``nxt`` is the rest of ``prev``, cut apart by a page break (``为国`` / ``家粮食安全``)."""
+    """Whether ``nxt`` is the rest of ``prev``, cut apart by a page break (``为国`` / ``家粮食安全``).
+
+    Table rows (``指标 | 目标``) never continue each other.
+    """
+    if " | " in prev or " | " in nxt:
+        return False
     if ends_sentence(prev) or _NUMBERED.match(prev) or _NUMBERED.match(nxt) or DATE.search(prev):
         return False
     if nxt[0] in _NON_INITIAL or prev[-1] in _CONTINUES:
@@ -202,9 +297,16 @@ def _continues(prev: str, nxt: str, first: bool) -> bool:
     return len(prev) > HEADING_MAX_CHARS or splits_word(prev, nxt)
 
 
-def _close_layout_gaps(paragraph: str) -> str:
-    # "“2021全 民乐购 约惠辽宁”" → "“2021全民乐购 约惠辽宁”": only the space inside the word 全民 goes.
-    return _CJK_GAP.sub(lambda m: "" if splits_word(paragraph[: m.start()], paragraph[m.end() :]) else " ", paragraph)
+def _close_layout_gaps(paragraph: str) -> tuple[str, list[int]]:
+    """The paragraph without spaces that split a word, and the positions of the removed spaces.
+
+    ``“2021全 民乐购 约惠辽宁”`` → ``“2021全民乐购 约惠辽宁”``, ``[6]``: only the space inside the word 全民 goes.
+    """
+    removed = [m.start() for m in _CJK_GAP.finditer(paragraph)
+               if splits_word(paragraph[: m.start()], paragraph[m.end() :])]
+    for position in reversed(removed):
+        paragraph = paragraph[:position] + paragraph[position + 1 :]
+    return paragraph, removed
 
 
 def splits_word(left: str, right: str) -> bool:

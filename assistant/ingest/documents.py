@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import DocumentError, EmptyDocumentError
 from ..settings import Settings
 from ..types import Chunk, Document, DocumentInfo
 from .chunk import chunk_document
-from .clean import clean
+from .clean import clean_loaded
 from .corpus import CorpusFile, discover
-from .load import load_text
+from .load import load_document
 from .structure import derive_title, parse_sections
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,16 @@ def ingest_file(item: CorpusFile, settings: Settings) -> tuple[Document, list[Ch
     Raises:
         DocumentError: The file cannot be read or holds no text.
     """
-    raw = load_text(item.path, int(settings.loading.max_file_mb * 1024 * 1024))
-    text = clean(raw)
+    loaded = clean_loaded(load_document(item.path, settings))
+    text = loaded.text
     info = item.info
     if not info.title:
         info = DocumentInfo(**{**info.to_dict(), "title": derive_title(text) or Path(info.file).stem})
-    doc = Document(info=info, text=text)
-    sections = parse_sections(text, info.title)
+    info = replace(info, page_starts=loaded.page_starts, ocr_marks=loaded.ocr_marks)
+    doc = Document(info=info, text=text, problems=loaded.problems)
+    for problem in loaded.problems:
+        log.warning("%s", problem)
+    sections = parse_sections(text, info.title, {**{offset: 0 for offset in loaded.notes}, **dict(loaded.headings)})
     chunks = chunk_document(doc, sections, settings.chunking)
     if not chunks:
         raise EmptyDocumentError(f"{info.file}: no text left after cleaning. Check the file's content.")

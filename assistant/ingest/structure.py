@@ -18,6 +18,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from ..types import Section
@@ -49,24 +50,55 @@ class _Heading(NamedTuple):
     inline: bool  # the paragraph goes on with body text after the heading
 
 
-def parse_sections(text: str, title: str) -> list[Section]:
+def parse_sections(text: str, title: str, levels: Mapping[int, int] | None = None) -> list[Section]:
     r"""Cut cleaned text into sections, each a span with its heading path.
 
     Args:
         text: Cleaned document text (paragraphs separated by blank lines).
         title: The document title, used as the path of the text before the first heading.
+        levels: What the file itself says about some paragraphs, by their start offset: a heading level 1..9
+            (Word styles and outline levels), or 0 for a paragraph that is never a heading (a footnote).
 
     Returns:
         Sections in document order; spans cover every paragraph. For ``…第一章 編制依據和發展基礎\n\n第一節 編制依據
         \n\n堅持…`` one section has the path ``("第一篇 …", "第一章 編制依據和發展基礎", "第一節 編制依據")``.
     """
+    levels = levels or {}
     paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text)]
     paragraphs = [(s, e) for s, e in paragraphs if text[s:e].strip()]
     texts = [text[s:e] for s, e in paragraphs]
     headings = [_numbered_heading(p) for p in texts]
-    if not any(headings):
+    if any(levels.values()):
+        headings = _styled_headings([levels.get(s) for s, _ in paragraphs], texts, headings)
+    elif not any(headings):
         headings = _headline_headings(texts)
+    headings = [None if levels.get(s) == 0 else h for (s, _), h in zip(paragraphs, headings, strict=True)]
     return _build(paragraphs, headings, (title,) if title else ())
+
+
+def _styled_headings(levels: list[int | None], texts: list[str], numbered: list[_Heading | None]) -> list[_Heading | None]:
+    """Headings of a document whose file marks heading levels (Word): those levels, plus the numbered headings.
+
+    Marked headings rank by their level. A numbered heading that is not marked takes the level of marked headings
+    of its kind (第X章 styled ``Heading 1`` elsewhere makes every 第X章 level 1), else it nests just under the
+    nearest higher kind that is marked (or under the deepest marked level): ``(一)`` under a styled 第X节.
+    """
+    learned: dict[int, int] = {}
+    for level, heading in zip(levels, numbered, strict=True):
+        if heading and level:
+            learned.setdefault(heading.rank, level)
+    deepest = max(level or 0 for level in levels)
+    out: list[_Heading | None] = []
+    for level, text, heading in zip(levels, texts, numbered, strict=True):
+        if level:
+            out.append(_Heading(level * 10, text, False))
+        elif heading and level is None:
+            above = [lv for rank, lv in learned.items() if rank < heading.rank]
+            rank = learned[heading.rank] * 10 if heading.rank in learned else max(above, default=deepest) * 10 + heading.rank
+            out.append(_Heading(rank, heading.label, heading.inline))
+        else:
+            out.append(None)
+    return out
 
 
 def derive_title(text: str) -> str:

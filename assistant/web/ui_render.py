@@ -33,6 +33,9 @@ CSS = """
 mark.quote { background: #fff3b0; color: #1f2328; padding: 0 1px; }
 mark.diff { background: #ffb3b8; color: #1f2328; font-weight: 700; padding: 0 1px; }
 .cite-ref { font-size: .85em; color: #57606a; }
+.cite-page { color: #57606a; white-space: nowrap; }
+.low-confidence { font-size: .85em; color: #9a6700; }
+.page-mark { display: inline; }
 .cite-ref code { user-select: all; white-space: normal; }
 .resolved { font-size: .85em; color: #57606a; }
 .verdict { display: inline-block; padding: .15em .7em; border-radius: 1em; color: #fff; font-weight: 700; }
@@ -44,9 +47,11 @@ mark.diff { background: #ffb3b8; color: #1f2328; font-weight: 700; padding: 0 1p
 .status-failed { background: #ffebe9; }
 """
 
-# Runs after the viewer updates: scrolls the viewer box (not the page) so the marked passage sits near its top.
-SCROLL_TO_MARK_JS = """() => { const m = document.querySelector('#doc-mark'); const box = m && m.closest('.doc-viewer');
-  if (box) { box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3); } }"""
+# Runs after the viewer updates: scrolls the viewer box (not the page) to the first line of the cited page
+# (``#doc-page``) when the document has pages, else so the marked passage sits near its top.
+SCROLL_TO_MARK_JS = """() => { const p = document.querySelector('#doc-page'); const m = p || document.querySelector('#doc-mark');
+  const box = m && m.closest('.doc-viewer');
+  if (box) { box.scrollTop = p ? Math.max(0, m.offsetTop - 4) : Math.max(0, m.offsetTop - box.clientHeight / 3); } }"""
 
 
 def esc(text: str) -> str:
@@ -101,6 +106,15 @@ def highlight(text: str, lo: int, hi: int, quote: tuple[int, int], diffs: Sequen
     return prefix + "".join(parts) + suffix
 
 
+def page_label(citation: Citation) -> str:
+    """The page of a citation as shown beside its section path: ``第 12 页``, ``第 12–13 页``; ``""`` without pages."""
+    if citation.page_start is None:
+        return ""
+    if citation.page_end is None or citation.page_end == citation.page_start:
+        return prompts.UI_PAGE.format(page=citation.page_start)
+    return prompts.UI_PAGES.format(start=citation.page_start, end=citation.page_end)
+
+
 def citation_html(citation: Citation, text: str, mismatches: tuple[Mismatch, ...] = ()) -> str:
     """One citation: title, date, publisher › section path; the quote marked in its paragraph; the reference.
 
@@ -117,10 +131,13 @@ def citation_html(citation: Citation, text: str, mismatches: tuple[Mismatch, ...
     else:  # the document changed since the answer: show the quote alone
         passage = highlight(c.quote, 0, len(c.quote), (0, len(c.quote)))
     meta = " · ".join(x for x in (c.date, " › ".join((c.publisher, *c.section_path)).strip(" ›")) if x)
+    page = f' <span class="cite-page">{esc(page_label(c))}</span>' if c.page_start is not None else ""
+    low = (f'<div class="low-confidence">{esc(prompts.UI_LOW_CONFIDENCE.format(confidence=c.ocr_confidence))}</div>'
+           if c.low_confidence and c.ocr_confidence is not None else "")
     return (
         f'<div class="citation" data-doc="{html.escape(c.doc_id)}">'
-        f'<div class="cite-head"><b>[{c.n}]</b> 《{esc(c.title)}》 <span class="cite-meta">{esc(meta)}</span></div>'
-        f'<blockquote class="cite-context">{passage}</blockquote>'
+        f'<div class="cite-head"><b>[{c.n}]</b> 《{esc(c.title)}》 <span class="cite-meta">{esc(meta)}</span>{page}</div>'
+        f'<blockquote class="cite-context">{passage}</blockquote>{low}'
         f'<div class="cite-ref">{prompts.UI_REFERENCE}：<code>{esc(reference(c))}</code></div></div>'
     )
 
@@ -173,12 +190,22 @@ def verdict_html(verdict: Verdict, document_text: Callable[[str], str]) -> str:
 
 
 def document_html(citation: Citation, text: str) -> str:
-    """The whole cleaned document with the cited passage marked as ``#doc-mark`` (the viewer scrolls to it)."""
+    """The whole cleaned document with the cited passage marked as ``#doc-mark``.
+
+    For a paged source the first line of the cited page carries ``#doc-page``: the viewer opens there.
+    """
     path = esc(" › ".join(citation.section_path))
-    head = f'<div class="cite-head">《{esc(citation.title)}》 <span class="cite-meta">{path}</span></div>'
+    page = f' <span class="cite-page">{esc(page_label(citation))}</span>' if citation.page_start is not None else ""
+    head = f'<div class="cite-head">《{esc(citation.title)}》 <span class="cite-meta">{path}</span>{page}</div>'
     if text[citation.start : citation.end] != citation.quote:
         return head + f'<div class="doc-viewer">{html.escape(text)}</div>'
-    before, quote, after = (html.escape(t) for t in (text[: citation.start], citation.quote, text[citation.end :]))
+    anchor = citation.page_offset
+    if anchor is None or not 0 <= anchor <= citation.start:
+        before = html.escape(text[: citation.start])
+    else:  # the first line of the page: its paragraph start, or the page break inside a joined sentence
+        before = html.escape(text[:anchor]) + '<span class="page-mark" id="doc-page"></span>' + html.escape(
+            text[anchor : citation.start])
+    quote, after = html.escape(citation.quote), html.escape(text[citation.end :])
     return head + f'<div class="doc-viewer">{before}<mark class="quote" id="doc-mark">{quote}</mark>{after}</div>'
 
 
