@@ -19,7 +19,7 @@ from .ingest.pages import locate_citation
 from .ingest.uploads import add_manifest_entry, check_quota, remove_manifest_entry, store_upload
 from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
-from .search.index import IndexSnapshot, current_version, open_snapshot
+from .search.index import IndexSnapshot, current_version, open_snapshot, tidy
 from .search.retrieve import Filters, Retriever
 from .settings import Settings, load_settings
 from .text.script import detect_script
@@ -109,6 +109,7 @@ class Assistant:
             return current.snapshot
         with self._opening:
             if self._open is None:
+                tidy(self.store_dir)
                 try:
                     stale = stale_reason(self.settings, self.embedder)
                     if stale:

@@ -190,6 +190,7 @@ class Settings(BaseSettings):
             "max_seq_length": self.embedding.max_seq_length,
             "bm25_tokens": self.retrieval.bm25_tokens,
             "dense_index": self.retrieval.dense_index,
+            "ocr": self.loading.ocr,
             "ann_min_rows": self.retrieval.ann_min_rows,
             "store": self.retrieval.store,
         }
@@ -205,7 +206,6 @@ class Settings(BaseSettings):
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-            "ocr": self.loading.ocr,
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():

@@ -10,11 +10,28 @@ import argparse
 import itertools
 from pathlib import Path
 
+import numpy as np
+
 from assistant.evaluation.evaluate import RETRIEVAL_TYPES, K, load_eval_set, retrieval_record
 from assistant.evaluation.relevance import match_key, relevant_sets
 from assistant.ingest.chunk import search_text
 from assistant.pipeline import Assistant
 from assistant.search.keyword import KeywordIndex
+from assistant.types import Chunk
+
+
+class TokenIndex:
+    """An in-memory BM25 over one kind of tokens with the keyword store's ``search`` (all the retriever calls)."""
+
+    def __init__(self, tokens: str, chunks: list[Chunk]) -> None:
+        self.ids = [c.chunk_id for c in chunks]
+        self.bm25 = KeywordIndex(tokens)
+        self.bm25.build([search_text(c) for c in chunks])
+
+    def search(self, query_norm: str, k: int, filters: object = None) -> list[tuple[str, float]]:
+        """The ``k`` best ``(chunk_id, score)`` pairs (filters are not used by this script)."""
+        scores = self.bm25.scores(query_norm)
+        return [(self.ids[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")[:k] if scores[i] > 0]
 
 
 def main() -> None:
@@ -29,10 +46,7 @@ def main() -> None:
     paths = {c.chunk_id: c.section_path for c in index.chunks}
     retriever = assistant.retriever
     base = retriever.settings
-    keyword_indexes = {}
-    for tokens in ("bigram", "jieba", "both"):
-        keyword_indexes[tokens] = KeywordIndex(tokens)
-        keyword_indexes[tokens].build([search_text(c) for c in index.chunks])
+    keyword_indexes = {tokens: TokenIndex(tokens, index.chunks) for tokens in ("bigram", "jieba", "both")}
     configs = [("bm25", None, None), ("dense", None, None)]
     configs += [("rrf", k, w) for k, w in itertools.product((10, 30, 60), (0.3, 0.4, 0.5, 0.6))]
     configs += [("weighted", None, w) for w in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)]

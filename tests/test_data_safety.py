@@ -200,6 +200,20 @@ def test_uploads_require_the_token_and_loopback_rules(tmp_path: Path, small_corp
     assert "s3cret" not in shown.stdout and json.loads(shown.stdout)["ui"]["admin_token"] == "**********"
 
 
+def test_upload_api_needs_the_token_and_reports_the_indexed_document(tmp_path: Path, small_corpus: Path):
+    import base64
+
+    assistant = _uploading(tmp_path, small_corpus, ui={"host": "0.0.0.0", "admin_token": "s3cret"})
+    service = Service(assistant, watch=False)
+    assert service.wait(120)
+    content = base64.b64encode("公园通知\n\n全市新建口袋公园120个。".encode()).decode()
+    assert service.api_upload("p.txt", content, "guess")["error"]["message"] == prompts.UI_TOKEN_WRONG
+    assert service.api_upload("p.txt", "***", "s3cret")["error"]["type"] == "DocumentError"
+    done = service.api_upload("p.txt", content, "s3cret")
+    assert done["title"] == "公园通知" and done["chunks"] == 1 and done["doc_id"]
+    assert done["doc_id"] in {h.chunk.doc_id for h in service.read(assistant.search, "新建口袋公园120个")}
+
+
 def test_upload_quota(tmp_path: Path, small_corpus: Path):
     assistant = _uploading(tmp_path, small_corpus, ui={"max_uploads": 1})
     assistant.accept_upload("a.txt", "通知\n\n全市新建公园3座。".encode())

@@ -252,3 +252,16 @@ def test_leftovers_of_a_crashed_build_are_removed(hash_assistant: Assistant):
     hash_assistant.build(force=True)
     assert not (folder / ".pointer-abc").exists() and not orphan.exists()
     assert not (folder / "manifests" / "v000099.json").exists()
+
+
+def test_leftovers_are_removed_when_the_index_is_next_opened(hash_assistant: Assistant):
+    hash_assistant.build()
+    orphan = hash_assistant.store_dir / "segments" / "kw-0123456789ab"
+    orphan.mkdir()
+    (hash_assistant.store_dir / ".pointer-xyz").write_text("{}")
+    _fresh(hash_assistant).open_index()  # a restart
+    assert not orphan.exists() and not (hash_assistant.store_dir / ".pointer-xyz").exists()
+    with build_lock(hash_assistant.store_dir, 1):  # ... but never while a build is writing
+        orphan.mkdir()
+        _fresh(hash_assistant).open_index()
+        assert orphan.exists()

@@ -167,7 +167,7 @@ def test_build_app_constructs_without_a_server(hash_assistant):
     app = build_app(hash_assistant)
     assert isinstance(app, gr.Blocks)
     public = {fn.api_name for fn in app.fns.values() if fn.api_visibility == "public"}
-    assert public == {"ask", "check"}
+    assert public == {"ask", "check", "upload"}
     assert not (hash_assistant.settings.paths.index / "store").exists()  # building the page builds no index
 
 

@@ -77,7 +77,7 @@ def test_api_ask_and_check_return_the_cli_json(tmp_path, small_corpus):
             "question": "", "error": {"type": "QueryError", "message": "The query is empty. Type a question."}}
         assert client.predict(" ", api_name="/check")["error"]["type"] == "QueryError"
         api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-        assert set(api) == {"/ask", "/check"}
+        assert set(api) == {"/ask", "/check", "/upload"}
 
 
 def test_starts_at_once_over_a_corrupt_index_and_rebuilds_it(tmp_path, small_corpus):

@@ -196,7 +196,8 @@ def run_eval(settings: Settings, set_path: Path, modes: Sequence[str] = MODES, o
         summary["naive"] = {"chunk_size": CHUNK_SIZE, "chunk_overlap": CHUNK_OVERLAP, "unit": "characters",
                             "description": DESCRIPTION, "chunks": len(naive.texts), "section_hit": "0 by construction"}
     summary["pipeline_chunks"] = len(index.chunks)
-    folder = new_run_dir(out, settings.fingerprint(), suffix=safe_suffix(corpus.name) if corpus is not None else "")
+    suffix = safe_suffix(f"{corpus.parent.name}-{corpus.name}") if corpus is not None else ""  # policy_synth-corpus
+    folder = new_run_dir(out, settings.fingerprint(), suffix=suffix)
     summary["run"] = repo_path(folder)
     write_run(folder, records, summary)
     return folder, summary

@@ -110,6 +110,8 @@ def render_answer_rows(rows: dict[str, Any]) -> list[str]:
     body = []
     for split, dims in rows.items():
         for dim, values in dims.items():
+            if len(values) < 2 and dim in ("lang", "batch"):
+                continue  # one value: the same numbers as the split's total
             for value, row in values.items():
                 scope = row.get("scope") or {}
                 body.append([split, f"{dim}={value}", row["n_ask"], row.get("refusal_f1") if row.get("unanswerable") else None,

@@ -160,6 +160,23 @@ def collect_garbage(folder: Path) -> None:
             log.info("Removed %d unused index segment(s)", len(removed))
 
 
+def tidy(folder: Path) -> None:
+    """Remove what a crashed build left behind (temporary files, unpublished segments), unless a build runs now."""
+    from filelock import FileLock, Timeout
+
+    if not (folder / POINTER).exists():
+        return
+    lock = FileLock(str(folder / LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return  # a build is running: its new segments are not garbage
+    try:
+        collect_garbage(folder)
+    finally:
+        lock.release()
+
+
 @contextlib.contextmanager
 def build_lock(folder: Path, timeout: float) -> Iterator[None]:
     """Hold the build lock of an index folder: a second build waits up to ``timeout`` seconds.

@@ -59,6 +59,7 @@ class Job:
     done: int = 0
     total: int = 0
     error: AssistantError | None = None
+    stored: str = ""  # an upload's file, relative to the corpus
     finished: threading.Event = field(default_factory=threading.Event)
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -253,8 +254,10 @@ class Service:
         """
         self.authorize(token)
         self.read(lambda: None)
-        self.assistant.accept_upload(name, data)
-        return self.submit(Job(f"upload {name}"), self._rebuild)
+        path = self.assistant.accept_upload(name, data)
+        job = Job(f"upload {name}")
+        job.stored = path.resolve().relative_to(self.assistant.settings.paths.corpus.resolve()).as_posix()
+        return self.submit(job, self._rebuild)
 
     def remove(self, doc_id: str, token: str | None = None) -> Job:
         """Remove an uploaded document now from the corpus, and from the index in the background.
@@ -277,6 +280,31 @@ class Service:
         except Exception:
             log.exception("%s failed", key)
             return {key: text[:200], "error": {"type": "InternalError", "message": prompts.UI_INTERNAL_ERROR}}
+
+    def api_upload(self, name: str, content_base64: str, token: str = "") -> dict:
+        """Upload a document (base64 content) and wait until it is indexed; same checks as the page's upload.
+
+        Returns:
+            ``{"file", "doc_id", "title", "chunks", "seconds"}`` or ``{"file", "error": {type, message}}``.
+        """
+        import base64
+        import binascii
+
+        started = time.perf_counter()
+        try:
+            try:
+                data = base64.b64decode(content_base64, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise DocumentError("The upload's content is not valid base64.") from exc
+            job = self.upload(name, data, token)
+            job.wait()
+            if job.error is not None:
+                raise job.error
+            done = next((d for d in self.read(self.assistant.documents) if d["file"] == job.stored), None)
+        except AssistantError as exc:
+            return {"file": name[:200], "error": {"type": type(exc).__name__, "message": public_message(exc, self.assistant)}}
+        return {"file": name, "doc_id": done["doc_id"] if done else "", "title": done["title"] if done else "",
+                "chunks": done["chunks"] if done else 0, "seconds": round(time.perf_counter() - started, 3)}
 
     def api_ask(self, question: str) -> dict:
         """Answer a question; returns the ``assistant ask --json`` object (or an ``error`` object)."""

@@ -240,6 +240,7 @@ def build_app(assistant: Assistant, service: Service | None = None) -> Any:
         timer.tick(tick, shown, outputs, api_visibility="private", show_progress="hidden", concurrency_limit=None)
         gr.api(service.api_ask, api_name="ask", concurrency_id="work")
         gr.api(service.api_check, api_name="check", concurrency_id="work")
+        gr.api(service.api_upload, api_name="upload", concurrency_id="write", concurrency_limit=1)
     return app
 
 
