@@ -24,9 +24,9 @@ from ..errors import ModelUnavailableError
 log = logging.getLogger(__name__)
 # Lines the recognizer scores below this are noise (speckles read as "·"); kept lines carry their score.
 _DROP_SCORE = 0.5
-# Detection works on the page scaled to this many pixels on its longer side (the package's default is 960,
-# which loses small print on an A4 page rendered at 200 dpi).
-_DETECT_SIDE = 1600
+# Detection sees the page scaled to this many pixels on its longer side. The package's 960 read dense 10.5 pt
+# pages at 200 dpi as well as 1280 or 1600 did (character accuracy 0.965 for all three) for the least CPU.
+_DETECT_SIDE = 960
 
 
 @dataclass(frozen=True)
