@@ -262,7 +262,11 @@ def _render_answer(result: dict) -> str:
         lines.append(f"\n{label}:")
     for c in result["citations"]:
         path = " › ".join(c["section_path"])
-        lines.append(f"[{c['n']}] 《{c['title']}》({c['date']}, {c['publisher']}) {path}\n    “{c['quote']}”")
+        upload = "[用户上传] " if c.get("source") == "upload" else ""
+        page = f" 第{c['page_start']}页" if c.get("page_start") else ""
+        lines.append(f"[{c['n']}] {upload}《{c['title']}》({c['date']}, {c['publisher']}) {path}{page}\n    “{c['quote']}”")
+    for conflict in result.get("conflicts", []):
+        lines.append(f"注意：{conflict['reason']}")
     return "\n".join(lines)
 
 

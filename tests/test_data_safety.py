@@ -297,3 +297,16 @@ def test_error_messages_in_the_ui_name_no_server_paths(tmp_path: Path, small_cor
     assistant = Assistant(make_settings(tmp_path, small_corpus))
     message = public_message(ConfigError(f"Cannot read {small_corpus / 'manifest.toml'}"), assistant)
     assert str(tmp_path) not in message and "corpus/manifest.toml" in message
+
+
+def test_citations_show_their_provenance():
+    from dataclasses import replace
+
+    from assistant.types import Citation
+    from assistant.web.ui_render import citation_html
+
+    text = "沈阳要闻\n\n沈阳2021年计划新建5G基站8000个以上。"
+    cite = Citation(1, "u:1", "uploads-news-txt", "沈阳要闻", "2026-11-30", "", ("沈阳要闻",), text[6:], 6, len(text),
+                    source="upload")
+    assert prompts.SOURCE_LABELS["upload"] in citation_html(cite, text)
+    assert prompts.SOURCE_LABELS["upload"] not in citation_html(replace(cite, source="corpus"), text)

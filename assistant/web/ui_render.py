@@ -34,6 +34,7 @@ mark.quote { background: #fff3b0; color: #1f2328; padding: 0 1px; }
 mark.diff { background: #ffb3b8; color: #1f2328; font-weight: 700; padding: 0 1px; }
 .cite-ref { font-size: .85em; color: #57606a; }
 .cite-page { color: #57606a; white-space: nowrap; }
+.cite-upload { font-size: .8em; padding: 0 .4em; border-radius: .6em; background: #fff1e5; color: #953800; }
 .low-confidence { font-size: .85em; color: #9a6700; }
 .page-mark { display: inline; }
 .cite-ref code { user-select: all; white-space: normal; }
@@ -134,9 +135,12 @@ def citation_html(citation: Citation, text: str, mismatches: tuple[Mismatch, ...
     page = f' <span class="cite-page">{esc(page_label(c))}</span>' if c.page_start is not None else ""
     low = (f'<div class="low-confidence">{esc(prompts.UI_LOW_CONFIDENCE.format(confidence=c.ocr_confidence))}</div>'
            if c.low_confidence and c.ocr_confidence is not None else "")
+    source = (f' <span class="cite-upload">{esc(prompts.SOURCE_LABELS["upload"])}</span>' if c.source == "upload"
+              else "")
     return (
         f'<div class="citation" data-doc="{html.escape(c.doc_id)}">'
-        f'<div class="cite-head"><b>[{c.n}]</b> 《{esc(c.title)}》 <span class="cite-meta">{esc(meta)}</span>{page}</div>'
+        f'<div class="cite-head"><b>[{c.n}]</b> 《{esc(c.title)}》{source} <span class="cite-meta">{esc(meta)}</span>'
+        f'{page}</div>'
         f'<blockquote class="cite-context">{passage}</blockquote>{low}'
         f'<div class="cite-ref">{prompts.UI_REFERENCE}：<code>{esc(reference(c))}</code></div></div>'
     )
