@@ -10,6 +10,7 @@ they opened meanwhile.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -292,7 +293,7 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
     wanted = {f.info.doc_id: f for f in files}
     unchanged = {doc_id for doc_id, entry in current.documents.items()
                  if (f := wanted.get(doc_id)) is not None and entry["sha256"] == f.sha256
-                 and entry["info"] == f.info.to_dict()}
+                 and entry["info"] == json.loads(json.dumps(f.info.to_dict()))}  # as the manifest holds it (lists)
     removed = [doc_id for doc_id in current.documents if doc_id not in unchanged]
     cache = _old_vectors(current.catalog, current.vectors, removed)
     if current.previous is not None:
