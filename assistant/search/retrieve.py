@@ -85,6 +85,10 @@ class Retriever:
             fused = weighted(dense, keyword, self.settings.dense_weight)
         best = top(fused, k)
         chunks = self.index.get_chunks([cid for cid, _ in best])
+        if len(chunks) < len(best):  # ids a store that changes in place (Milvus) has but this version does not know
+            ranked = top(fused, len(fused))
+            chunks = self.index.get_chunks([cid for cid, _ in ranked])
+            best = [(cid, score) for cid, score in ranked if cid in chunks][:k]
         cosines = self._cosines(query_norm, [cid for cid, _ in best if cid not in dense])
         return [
             Hit(chunks[cid], score, rank, dense.get(cid, cosines.get(cid)), keyword.get(cid))
