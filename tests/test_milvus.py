@@ -14,7 +14,7 @@ from assistant.errors import ConfigError
 from assistant.pipeline import Assistant
 from assistant.search.build import passage_for_embedding
 from assistant.search.index import inject_fault, read_manifest
-from assistant.search.milvus_store import filter_expression, keyword_text, milvus_uri
+from assistant.search.milvus_fields import filter_expression, keyword_text, milvus_uri
 from assistant.search.segments import Filters
 
 from .conftest import CORPUS, make_settings

@@ -6,12 +6,9 @@ vector (FLOAT_VECTOR, inner product: the vectors are L2-normalized, so the score
 Milvus' built-in BM25 function over it, and the fields filters read (``doc_id``, the padded date bounds, the
 normalized region, ``source``); filters become Milvus filter expressions evaluated inside Milvus.
 
-The keyword text is our own tokens (:func:`assistant.search.keyword.tokenize` with ``retrieval.bm25_tokens``, the
-same tokens as the embedded BM25 store) joined by spaces and split by a whitespace analyzer, not Milvus' ``jieba``
-analyzer over the normalized text. Both were measured on the dev set (docs/benchmarks.md, "Storage backends"):
-the bigram tokens find more of the relevant passages (jieba misses names it splits differently in the question and
-in the passage, e.g. a district name cut into two words only in one of them), and they make the Milvus backend
-score like the embedded one.
+The keyword side is Milvus' BM25 over our own bigram tokens rather than its jieba analyzer (measured: see
+:mod:`assistant.search.milvus_fields`). Both protocol objects share one :class:`MilvusStore` (one client, one
+collection, one queue of changes); pymilvus' client is thread-safe and the queue is guarded by a lock.
 
 Milvus is not versioned like the embedded segments: a build writes into the collection before it publishes the
 manifest, so readers of the previous version may get chunk ids their catalog does not know (retrieval skips them).
@@ -22,9 +19,7 @@ the catalog (:meth:`MilvusStore.reconcile`).
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Iterable, Sequence
@@ -34,12 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, CorruptIndexError
-from ..ingest.chunk import search_text
 from ..settings import Settings
-from ..text.script import normalize
 from ..types import Chunk
-from .keyword import tokenize
-from .segments import Filters, pad_date
+from . import milvus_fields
+from .milvus_fields import TEXT_BYTES, filter_expression, keyword_text, literal, literals, milvus_uri, row
+from .segments import Filters
 from .store import StoredRow
 
 log = logging.getLogger(__name__)
@@ -47,70 +41,8 @@ log = logging.getLogger(__name__)
 MAX_TOPK = 16_384  # Milvus' largest limit of one search or query
 BATCH_ROWS = 500  # rows per upsert request (well under gRPC's message size with 30 kB texts)
 ID_BATCH = 1_000  # ids per "chunk_id in [...]" expression
-TEXT_BYTES = 65_535  # Milvus' longest VARCHAR
 IVF_NLIST = 1_024  # IVF lists per Milvus segment (Milvus Lite clamps it for small segments)
 EPOCH = "assistant_epoch"  # collection property: the token of the last commit that wrote to it
-# The keyword analyzer: "tokens" (our tokens, whitespace-split; chosen, see the module docstring) or "jieba"
-# (Milvus' jieba analyzer over the normalized search text; kept to reproduce the measurement).
-ANALYZER = "tokens"
-_NON_WORD = re.compile(r"\W")  # ":" of "w:规划", "." of "3.5": Milvus Lite's standard analyzer splits there
-
-
-def milvus_uri(settings: Settings) -> str:
-    """The Milvus URI of the settings: ``retrieval.milvus_uri``, or ``milvus.db`` in ``paths.index`` when empty.
-
-    Raises:
-        ConfigError: A local path that does not end in ``.db`` (pymilvus only runs Milvus Lite for those).
-    """
-    uri = settings.retrieval.milvus_uri or str(settings.paths.index / "milvus.db")
-    if uri.startswith(("http://", "https://", "tcp://", "unix:")):
-        return uri
-    if not uri.endswith(".db"):
-        raise ConfigError(f"retrieval.milvus_uri {uri!r} is neither a server URI (http://host:19530) nor a Milvus "
-                          "Lite file ending in .db.")
-    Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    return uri
-
-
-def keyword_text(text_norm: str, mode: str) -> str:
-    """The text stored for (and searched by) Milvus' BM25: our tokens joined by spaces.
-
-    Example: ``数字经济2025年`` (bigram) → ``数字 字经 经济 2025 年``; ``w:规划`` (both) → ``w_规划``.
-    """
-    if ANALYZER == "jieba":
-        return text_norm
-    return " ".join(_NON_WORD.sub("_", t) for t in tokenize(text_norm, mode))
-
-
-def filter_expression(filters: Filters | None) -> str:
-    """A Milvus filter expression equivalent to :meth:`Filters.accepts` on the stored fields (``""``: none).
-
-    Example: ``Filters(region="沈阳", since="2021")`` → ``region_key like "%沈阳%" and date_hi >= "2021-01-01"``.
-    """
-    if not filters:
-        return ""
-    parts = []
-    if filters.doc_ids:
-        parts.append(f"doc_id in {_strings(filters.doc_ids)}")
-    if filters.exclude_doc_ids:
-        parts.append(f"not (doc_id in {_strings(filters.exclude_doc_ids)})")
-    if filters.sources:
-        parts.append(f"source in {_strings(filters.sources)}")
-    if filters.region:  # Milvus Lite's LIKE has no escape: a "%" or "_" in a region name acts as a wildcard
-        parts.append(f"region_key like {_string('%' + normalize(filters.region) + '%')}")
-    if filters.since:  # a chunk without a date has empty bounds, below every date: never passes
-        parts.append(f"date_hi >= {_string(pad_date(filters.since, high=False))}")
-    if filters.until:
-        parts.append(f'date_lo != "" and date_lo <= {_string(pad_date(filters.until, high=True))}')
-    return " and ".join(parts)
-
-
-def _string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _strings(values: Iterable[str]) -> str:
-    return "[" + ", ".join(_string(v) for v in values) + "]"
 
 
 class MilvusStore:
@@ -145,7 +77,6 @@ class MilvusStore:
         else:
             self._open(state)
 
-    # ----- the collection -----
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType
 
@@ -175,7 +106,7 @@ class MilvusStore:
         client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
 
     def _analyzer(self) -> dict[str, Any]:
-        if ANALYZER == "jieba":
+        if milvus_fields.ANALYZER == "jieba":
             return {"tokenizer": "jieba"}
         # Our tokens are \w-only words separated by spaces: Milvus Lite's regex "standard" analyzer keeps them whole;
         # a Milvus server's standard analyzer would cut Chinese into single characters, its whitespace one does not.
@@ -207,7 +138,6 @@ class MilvusStore:
         return {"backend": "milvus", "uri": self.retrieval.milvus_uri or "milvus.db", "collection": self.collection,
                 "epoch": self.epoch, "dim": self.dim, "tokens": self.retrieval.bm25_tokens}
 
-    # ----- changes -----
     def upsert(self, side: str, chunks: Sequence[Chunk], vectors: np.ndarray | None) -> None:
         """Queue chunks (with their vectors from the dense side; the keyword side keeps any vector already queued)."""
         with self._lock:
@@ -245,7 +175,7 @@ class MilvusStore:
                 self.client.delete(self.collection, ids=batch)
             self._fill_vectors(rows)
             for batch in _batches(list(rows.values()), BATCH_ROWS):
-                self.client.upsert(self.collection, [self._row(chunk, vector) for chunk, vector in batch])
+                self.client.upsert(self.collection, [row(chunk, vector, self.retrieval.bm25_tokens) for chunk, vector in batch])
             self.client.flush(self.collection)
             self._rows, self._deletes = {}, set()
             self._deleted_by = {"vectors": set(), "keyword": set()}
@@ -261,16 +191,6 @@ class MilvusStore:
                 raise ValueError(f"chunk {cid} was given to the keyword index only: Milvus needs its vector too")
             rows[cid] = (rows[cid][0], found[cid].vector)
 
-    def _row(self, chunk: Chunk, vector: np.ndarray | None) -> dict[str, Any]:
-        text = keyword_text(search_text(chunk), self.retrieval.bm25_tokens)
-        if len(text.encode("utf-8")) > TEXT_BYTES:  # cut at the last whole token that fits
-            text = text.encode("utf-8")[:TEXT_BYTES].decode("utf-8", errors="ignore").rsplit(" ", 1)[0]
-        return {"chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, "date": chunk.date,
-                "date_lo": pad_date(chunk.date, high=False), "date_hi": pad_date(chunk.date, high=True),
-                "region": chunk.region, "region_key": normalize(chunk.region), "source": chunk.source,
-                "vector": np.asarray(vector, dtype=np.float32).tolist(), "text": text}
-
-    # ----- reads -----
     def _query(self, expr: str, fields: list[str], limit: int = MAX_TOPK) -> list[dict[str, Any]]:
         return list(self.client.query(self.collection, filter=expr, output_fields=fields, limit=limit))
 
@@ -278,9 +198,9 @@ class MilvusStore:
         """Committed ids among ``ids`` and of ``doc_id``."""
         found: set[str] = set()
         for batch in _batches(sorted(ids), ID_BATCH):
-            found |= {r["chunk_id"] for r in self._query(f"chunk_id in {_strings(batch)}", ["chunk_id"])}
+            found |= {r["chunk_id"] for r in self._query(f"chunk_id in {literals(batch)}", ["chunk_id"])}
         if doc_id is not None:
-            expr = f"doc_id == {_string(doc_id)}"
+            expr = f"doc_id == {literal(doc_id)}"
             rows = self._query(expr, ["chunk_id"])
             found |= {r["chunk_id"] for r in (rows if len(rows) < MAX_TOPK else self._scan(expr, ["chunk_id"]))}
         return found
@@ -302,7 +222,7 @@ class MilvusStore:
         fields = ["chunk_id", "doc_id", "date", "region", "source", *(["vector"] if with_vector else [])]
         found: dict[str, StoredRow] = {}
         for batch in _batches(list(dict.fromkeys(chunk_ids)), ID_BATCH):
-            for r in self._query(f"chunk_id in {_strings(batch)}", fields):
+            for r in self._query(f"chunk_id in {literals(batch)}", fields):
                 vector = np.asarray(r["vector"], dtype=np.float32) if with_vector else None
                 found[r["chunk_id"]] = StoredRow(r["chunk_id"], r["doc_id"], r["date"], r["region"], r["source"], vector)
         with self._lock:
