@@ -185,3 +185,15 @@ def test_damaged_segment_is_detected_on_open(tmp_path, seed_chunks, retrieval):
             _stores(tmp_path, retrieval, states)
         path.write_bytes(data)
         del name
+
+
+@pytest.mark.skipif(not HAS_MILVUS, reason="the milvus extra (pymilvus, milvus-lite) is not installed")
+def test_a_missing_or_different_milvus_collection_is_detected_on_open(tmp_path, seed_chunks):
+    chunks, vectors = seed_chunks
+    dense, _, states = _filled(tmp_path, {"store": "milvus"}, chunks, vectors)
+    settings = make_settings(tmp_path, tmp_path, retrieval={"store": "milvus"})
+    with pytest.raises(CorruptIndexError, match="dimension"):
+        make_stores(settings, tmp_path / "index", EMBEDDER.dim * 2, states)
+    dense.store.client.drop_collection(dense.store.collection)
+    with pytest.raises(CorruptIndexError, match="missing"):
+        _stores(tmp_path, {"store": "milvus"}, states)
