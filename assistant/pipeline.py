@@ -16,7 +16,7 @@ from .errors import DocumentError, IndexStateError, QueryError, StaleIndexError
 from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
 from .ingest.pages import locate_citation
-from .ingest.uploads import add_manifest_entry, check_quota, remove_manifest_entry, store_upload
+from .ingest.uploads import UPLOAD_SUFFIXES, add_manifest_entry, check_quota, remove_manifest_entry, store_upload
 from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
 from .search.index import IndexSnapshot, current_version, open_snapshot, tidy
@@ -25,7 +25,7 @@ from .settings import Settings, load_settings
 from .text.script import detect_script
 from .types import Answer, DocumentInfo, Hit, Verdict
 
-__all__ = ["Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
+__all__ = ["UPLOAD_SUFFIXES", "Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]

@@ -74,7 +74,7 @@ UI_MISMATCH_KINDS = {
     "place": "地点", "qualifier": "限定",
 }
 UI_DOC_HEADERS = ("标题", "日期", "发布者", "类型", "地区", "片段数", "来源")
-UI_UPLOAD = "上传文件（.txt .md .docx .pdf .html，不超过 {mb:g} MB）"
+UI_UPLOAD = "上传文件（.txt .md .docx .pdf .html，扫描件 PDF 和图片会做文字识别，不超过 {mb:g} MB）"
 UI_UPLOADING = "正在加入索引"
 UI_UPLOADED = "已加入：《{title}》，共 {chunks} 个片段，现在就可以提问。"
 UI_REMOVE_CHOICE = "已上传的文件"

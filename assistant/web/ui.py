@@ -15,14 +15,14 @@ from typing import Any
 
 from .. import prompts
 from ..errors import AssistantError, ModelUnavailableError
-from ..pipeline import Assistant
+from ..pipeline import UPLOAD_SUFFIXES, Assistant
 from ..types import Citation
 from . import ui_render as render
 from .service import Service, public_message
 
 log = logging.getLogger(__name__)
-# The extensions offered by the file picker; Assistant.add_document enforces the real allow-list.
-UPLOAD_TYPES = [".txt", ".md", ".docx", ".pdf", ".html", ".htm"]
+# The extensions offered by the file picker: what the loaders read (the uploads module enforces the same list).
+UPLOAD_TYPES = sorted(UPLOAD_SUFFIXES)
 # A piece of an answer to stream: up to a sentence end and its citation markers, e.g. "…6000个以上。[1]".
 _PIECE = re.compile(r".+?(?:[。！？!?.](?:\[\d+\])*|$)", re.S)
 
