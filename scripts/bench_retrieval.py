@@ -29,6 +29,18 @@ def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+def token_counts(embedder: object, texts: list[str]) -> list[int]:
+    """Tokens per text with the embedder's own tokenizer (OpenVINO or sentence-transformers); [] when it has none."""
+    load = getattr(embedder, "_load", None)
+    model = load() if load else None
+    tokenizer = getattr(embedder, "_tokenizer", None)  # the OpenVINO runtime's tokenizers.Tokenizer
+    if tokenizer is not None:
+        return [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    if model is not None and hasattr(model, "tokenizer"):
+        return [len(model.tokenizer(t)["input_ids"]) for t in texts]
+    return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", default="eval/dev.jsonl")
@@ -46,19 +58,22 @@ def main() -> None:
         warm = assistant.build()
         index = assistant.open_index()
         passages = [passage_for_embedding(c) for c in index.chunks]
-        tokenizer = assistant.embedder._load().tokenizer
-        lengths = [len(tokenizer(settings.embedding.passage_prefix + p)["input_ids"]) for p in passages]
+        lengths = token_counts(assistant.embedder, [settings.embedding.passage_prefix + p for p in passages])
         sample = passages[:128]
         started = time.perf_counter()
         assistant.embedder.embed_passages(sample)
         throughput = len(sample) / (time.perf_counter() - started)
-        print(f"machine: {os.cpu_count()} CPU cores, torch threads default; model {settings.embedding.model}\n")
+        print(f"machine: {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}; model "
+              f"{assistant.embedder.model_id}; fusion {settings.retrieval.fusion}, keyword tokens "
+              f"{settings.retrieval.bm25_tokens}, expansion {settings.retrieval.expansion}\n")
         print("| measure | value |\n|---|---|")
         print(f"| model load (first query) | {load_s:.1f} s |")
         print(f"| cold build ({cold.documents} documents, {cold.chunks} chunks, model loaded) | {cold.seconds:.1f} s |")
         print(f"| warm build, nothing changed | {warm.seconds:.2f} s |")
         print(f"| embedding throughput (batch {settings.embedding.batch_size}) | {throughput:.1f} passages/s |")
-        print(f"| passage tokens: mean / p95 / max | {statistics.mean(lengths):.0f} / {pct(lengths, 95):.0f} / {max(lengths)} |")
+        if lengths:
+            mean, p95 = statistics.mean(lengths), pct(lengths, 95)
+            print(f"| passage tokens: mean / p95 / max | {mean:.0f} / {p95:.0f} / {max(lengths)} |")
         print(f"| index folder size | {folder_mb(assistant.store_dir):.1f} MB |")
         print("\n| operation | n | p50 ms | p95 ms |\n|---|---|---|---|")
         for mode in ("bm25", "dense", "hybrid"):

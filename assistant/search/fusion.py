@@ -1,4 +1,11 @@
-"""Fusion: combine dense and keyword result lists (pure functions over chunk keys and scores)."""
+"""Fusion: combine dense and keyword result lists (pure functions over chunk keys and scores).
+
+``calibrated`` (the default) puts both lists on scales that mean the same for every question: the dense cosine as it
+is, and the BM25 score as a share of the most the question's tokens could score (their summed IDF). A question whose
+words a passage matches well gets a keyword part near its maximum and decides by words; an English or colloquial
+question whose words no passage holds gets a small keyword part everywhere, and the dense cosine decides. ``weighted``
+min-max normalizes each list per question instead, which stretches a weak list's best hit to 1 whatever its quality.
+"""
 
 from __future__ import annotations
 
@@ -54,3 +61,22 @@ def weighted(dense: dict[K, float], keyword: dict[K, float], dense_weight: float
 def top(scores: dict[K, float], k: int) -> list[tuple[K, float]]:
     """The ``k`` best (key, score) pairs, ties broken by key for stable output."""
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+
+def calibrated(cosines: dict[K, float], keyword: dict[K, float], keyword_mass: float,
+               dense_scale: float) -> dict[K, float]:
+    """``dense_scale × cosine + keyword / keyword_mass`` for every candidate of either list.
+
+    Args:
+        cosines: The dense cosine of every candidate (of both lists).
+        keyword: BM25 scores; a candidate missing here scores 0 there.
+        keyword_mass: The most a chunk could score for the question (its summed token IDF); ``<= 0``: no keyword part.
+        dense_scale: Weight of the cosine against the keyword share (``retrieval.dense_scale``).
+
+    Returns:
+        Fused score per candidate (higher is better); candidates without a cosine are left out.
+
+    Example: ``calibrated({1: 0.85, 2: 0.80}, {2: 6.0}, 10.0, 2.0)`` → ``{1: 1.7, 2: 2.2}``.
+    """
+    share = 1.0 / keyword_mass if keyword_mass > 0 else 0.0
+    return {key: dense_scale * cos + keyword.get(key, 0.0) * share for key, cos in cosines.items()}

@@ -53,6 +53,22 @@ def bigrams(text_norm: str) -> list[str]:
     return tokens
 
 
+def unigrams_bigrams(text_norm: str) -> list[str]:
+    """Single CJK characters and character bigrams of CJK runs, plus Latin words and numbers.
+
+    Example: ``数字经济2025年`` → ``['数', '字', '经', '济', '数字', '字经', '经济', '2025', '年']``.
+    A question's single characters then count too (盘 in 网球比赛最多有几盘), as in the bigram BM25 baseline.
+    """
+    tokens: list[str] = []
+    for match in re.finditer(r"[\u3400-\u9fff]+|[a-z0-9]+(?:\.[0-9]+)?", text_norm.lower()):
+        run = match.group()
+        if _CJK_RUN.fullmatch(run):
+            tokens.extend([*run, *(run[i : i + 2] for i in range(len(run) - 1))])
+        else:
+            tokens.append(run)
+    return tokens
+
+
 def words(text_norm: str) -> list[str]:
     """Jieba search-mode words (plus Latin words and numbers), stopwords removed.
 
@@ -72,13 +88,16 @@ def tokenize(text_norm: str, mode: str) -> list[str]:
 
     Args:
         text_norm: Text after :func:`assistant.text.script.normalize`.
-        mode: ``bigram``, ``jieba`` or ``both`` (jieba words prefixed ``w:`` so they never collide with bigrams).
+        mode: ``bigram``, ``unigram+bigram``, ``jieba`` or ``both`` (jieba words prefixed ``w:`` so they never
+            collide with bigrams).
 
     Returns:
         The token list (may be empty).
     """
     if mode == "bigram":
         return [t for t in bigrams(text_norm) if t not in STOPWORDS]
+    if mode == "unigram+bigram":
+        return [t for t in unigrams_bigrams(text_norm) if t not in STOPWORDS]
     if mode == "jieba":
         return words(text_norm)
     return [t for t in bigrams(text_norm) if t not in STOPWORDS] + ["w:" + w for w in words(text_norm)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -11,7 +12,8 @@ from ..settings import Settings
 from ..text.script import normalize
 from ..types import Hit
 from .embed import Embedder
-from .fusion import rrf, top, weighted
+from .expand import expand_query, load_terms
+from .fusion import calibrated, rrf, top, weighted
 from .index import IndexSnapshot
 from .segments import Filters
 
@@ -72,12 +74,18 @@ class Retriever:
         keyword: dict[str, float] = {}
         if mode in ("dense", "hybrid"):
             dense = dict(self.index.vectors.search(self.query_vector(query_norm), n, filters or None))
+        keyword_query = self.keyword_query(query_norm)
         if mode in ("bm25", "hybrid"):
-            keyword = dict(self.index.keyword.search(query_norm, n, filters or None))
+            keyword = dict(self.index.keyword.search(keyword_query, n, filters or None))
+        mass = getattr(self.index.keyword, "query_mass", None)  # stores that cannot tell fall back to min-max
         if mode == "dense":
             fused = dense
         elif mode == "bm25":
             fused = keyword
+        elif self.settings.fusion == "calibrated" and mass is not None:
+            cosines = {**self._cosines(query_norm, [cid for cid in keyword if cid not in dense]), **dense}
+            fused = calibrated(cosines, keyword, mass(keyword_query), self.settings.dense_scale)
+            dense = cosines
         elif self.settings.fusion == "rrf":
             w = self.settings.dense_weight
             fused = rrf([[c for c, _ in top(d, n)] for d in (dense, keyword)], self.settings.rrf_k, [2 * w, 2 * (1 - w)])
@@ -94,6 +102,17 @@ class Retriever:
             Hit(chunks[cid], score, rank, dense.get(cid, cosines.get(cid)), keyword.get(cid))
             for rank, (cid, score) in enumerate(((c, s) for c, s in best if c in chunks), start=1)
         ]
+
+    def keyword_query(self, query_norm: str) -> str:
+        """The keyword index's query: the question plus the official terms of its everyday or English words.
+
+        Example: ``老房子改造有补贴吗`` → ``老房子改造有补贴吗 老旧小区改造 城市更新`` (unchanged with
+        ``retrieval.expansion`` off).
+        """
+        if not self.settings.expansion:
+            return query_norm
+        user_file = Path(self.settings.expansion_file) if self.settings.expansion_file else None
+        return expand_query(query_norm, load_terms(user_file))
 
     def _cosines(self, query_norm: str, chunk_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with chunks the dense list did not return (read from the vector store)."""
