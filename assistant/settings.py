@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from .errors import ConfigError
@@ -135,19 +135,45 @@ class IndexSettings(_Section):
         600.0, ge=0, le=86400, description="How long a build waits for another build of the same index to finish.")
 
 
+# Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
+REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
+REFUSAL_WEIGHTS = {"bias": -2.45, "topic": 0.32, "fit_topic": 2.13, "unfit": -1.82, "lexical": 2.07, "quote": 0.78,
+                   "dense_gap": 1.29, "latin": 0.08, "oov": 2.62, "specific": -0.6}
+
+
 class AnswerSettings(_Section):
     """Extractive answers, refusal and LLM backends."""
 
     backend: Literal["extractive", "openai", "local"] = Field("extractive", description="Answer backend.")
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
-    refusal_threshold: float = Field(0.28, ge=0, le=1, description="Evidence support below this refuses (calibrated).")
-    dense_floor: float = Field(0.78, ge=0, le=1, description="Dense cosine counted as no support (calibrated).")
-    dense_ceiling: float = Field(0.90, ge=0, le=1, description="Dense cosine counted as full support (calibrated).")
-    dense_share: float = Field(0.35, ge=0, le=1, description="Share of dense similarity in the support (calibrated).")
-    figure_dense_share: float = Field(0.2, ge=0, le=1, description="Dense share for questions asking a figure.")
-    missing_penalty: float = Field(0.2, ge=0, le=1, description="Support factor per place/year the evidence lacks.")
+    refusal_threshold: float = Field(
+        0.4, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+    refusal_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(REFUSAL_WEIGHTS),
+        description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "
+        "chosen by scripts/calibrate.py on the tune splits of several corpora.")
+    dense_floor: float = Field(0.78, ge=0, le=1, description="Unused since the support model (kept so configs load).")
+    dense_ceiling: float = Field(0.90, ge=0, le=1, description="Unused since the support model (kept so configs load).")
+    dense_share: float = Field(0.35, ge=0, le=1, description="Unused since the support model (kept so configs load).")
+    figure_dense_share: float = Field(0.2, ge=0, le=1, description="Unused since the support model (kept so configs load).")
+    missing_penalty: float = Field(
+        0.2, ge=0, le=1, description="Unused: places and years are checked as scope (kept so configs load).")
     claim_min_overlap: float = Field(0.6, ge=0, le=1, description="Least claim/passage overlap for a passage to count.")
+    judge: Literal["rules", "use", "llm"] = Field(
+        "rules", description="Semantic judge for check and refusal: 'rules' (no model: polarity, modality, direction, "
+        "scope), 'use' (rules, then the multilingual Universal Sentence Encoder on what they leave open), 'llm' (rules, "
+        "then the local GGUF model's P(是) on what they leave open; needs scripts/install-local-llm.sh).")
+    judge_threshold: float = Field(
+        0.5, ge=0, le=1, description="A judge score (USE similarity or LLM P(是)) at or above this supports (calibrated).")
+
+    @field_validator("refusal_weights")
+    @classmethod
+    def _known_features(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = set(value) - {"bias", *REFUSAL_FEATURES}
+        if unknown:
+            raise ValueError(f"unknown refusal feature(s) {sorted(unknown)}; known: bias, {', '.join(REFUSAL_FEATURES)}")
+        return value
     exclude_uploads: bool = Field(
         False, description="Answer and check claims from the official corpus only (uploaded documents are ignored).")
     max_question_chars: int = Field(

@@ -1,66 +1,187 @@
-"""Calibrate the refusal threshold (and the support function's dense scaling) and the claim overlap on the tune split.
+"""Calibrate refusal on several corpora: fit the support model's weights and threshold on tune items, report test.
 
-Usage: .venv/bin/python scripts/calibrate.py [--set eval/dev.jsonl]
-Features are computed once per question; the grid is searched on the tune split only, and the chosen values are
-then reported on the held-out test split. Put the chosen values into assistant/settings.py. Not a CI step.
+Usage: .venv/bin/python scripts/calibrate.py [--bench ../shared/bench] [--bench-limit 300] [--claims]
+
+Corpora and their items (answerable → should answer, unanswerable → should refuse):
+- ``bundled``: ``eval/dev.jsonl`` and ``eval/trust.jsonl`` over ``corpus/``;
+- ``policy_synth``: ``eval/corpora/policy_synth/questions.jsonl`` over its own ten documents;
+- ``cmrc2018``/``drcd`` (when ``--bench`` exists): questions asked without their gold passage (should refuse) and
+  with it (should answer). The tune part is ``questions_all.jsonl`` minus ``sample.jsonl`` (``--bench-limit`` of
+  them, a fixed shuffle); the samples are the test part.
+
+Each question is retrieved and its evidence features computed once (the pipeline's own code); the weights of
+``answer.refusal_weights`` are then fitted by L2-regularized logistic regression on the tune items only (each corpus
+weighted by ``--weights``), and ``answer.refusal_threshold`` is the threshold with the best mean refusal F1 over the
+tune items of the policy corpora whose false refusal rate stays within ``--max-false-refusal``. Scope-notice answers
+count as refused. Put the printed values into ``assistant/settings.py`` (``REFUSAL_WEIGHTS`` and
+``refusal_threshold``) and commit them with this script's output. Not a CI step.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import json
+import random
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.evaluation.evaluate import load_eval_set
-from assistant.evaluation.metrics import refusal_scores
+import numpy as np
+from scipy.optimize import minimize
+
+from assistant.evaluation.bench import load_questions
+from assistant.evaluation.evaluate import corpus_settings, load_eval_set
+from assistant.evaluation.external import ExcludingAssistant, _open
 from assistant.pipeline import Assistant
+from assistant.search.retrieve import Filters
+from assistant.settings import REFUSAL_FEATURES, Settings, load_settings
 
 ASK_TYPES = ("fact", "paraphrase", "section", "unanswerable")
+POLICY = ("bundled", "policy_synth")
+
+
+@dataclass
+class Row:
+    """One asked question: where it comes from, whether it should be refused, its features and scope notice."""
+
+    corpus: str
+    id: str
+    split: str
+    should_refuse: bool
+    features: dict[str, float]
+    notice: bool
+    noise: bool
+
+
+def _ask_rows(assistant: Assistant, corpus: str, items: list, search: Callable) -> list[Row]:
+    snapshot = assistant.open_index()
+    texts, documents = snapshot.document_texts(), snapshot.documents
+    rows = []
+    for item_id, split, question, should_refuse, filters in items:
+        hits = search(question, filters)
+        evidence = assistant.extractor.evidence(question, hits, None, texts, documents)
+        rows.append(Row(corpus, item_id, split, should_refuse, evidence.features, bool(evidence.scope_mismatch),
+                        bool(evidence.extra.get("noise"))))
+    return rows
+
+
+def collect(settings: Settings, bench: Path | None, bench_limit: int) -> list[Row]:
+    """Features of every calibration question, corpus by corpus."""
+    rows: list[Row] = []
+    k = settings.answer.top_k
+    bundled = Assistant(settings)
+    bundled.open_index(rebuild=True)
+    items = [i for f in ("eval/dev.jsonl", "eval/trust.jsonl") for i in load_eval_set(Path(f)) if i.type in ASK_TYPES]
+    rows += _ask_rows(bundled, "bundled", [(i.id, i.split, i.question, i.type == "unanswerable", None) for i in items],
+                      lambda q, f: bundled.retriever.search(q, k=k))
+    synth = Assistant(corpus_settings(settings, Path("eval/corpora/policy_synth/corpus")))
+    synth.open_index(rebuild=True)
+    items = [i for i in load_eval_set(Path("eval/corpora/policy_synth/questions.jsonl")) if i.type in ASK_TYPES]
+    rows += _ask_rows(synth, "policy_synth", [(i.id, i.split, i.question, i.type == "unanswerable", None) for i in items],
+                      lambda q, f: synth.retriever.search(q, k=k))
+    for name in ("cmrc2018", "drcd"):
+        folder = bench / name if bench else None
+        if folder is None or not (folder / "corpus.jsonl").exists():
+            continue
+        opened, _, _, alias = _open(settings, folder / "corpus.jsonl", None, factory=ExcludingAssistant)
+        sample = load_questions(folder / "sample.jsonl")
+        sample_ids = {str(r["id"]) for r in sample}
+        rest = [r for r in load_questions(folder / "questions_all.jsonl") if str(r["id"]) not in sample_ids]
+        random.Random(0).shuffle(rest)
+        asked = []
+        for split, questions in (("tune", rest[:bench_limit]), ("test", sample)):
+            for r in questions:
+                gold = tuple(sorted(alias.get(str(g), str(g)) for g in r["gold_passage_ids"]))
+                asked += [(str(r["id"]), split, r["question"], True, Filters(exclude_doc_ids=gold)),
+                          (str(r["id"]), split, r["question"], False, None)]
+        rows += _ask_rows(opened, name, asked, lambda q, f, a=opened: a.retriever.search(q, k=k, filters=f))
+    return rows
+
+
+def fit(rows: list[Row], weights: dict[str, float], l2: float) -> dict[str, float]:
+    """L2-regularized, corpus-weighted logistic regression of "answerable" on the features (noise rows left out)."""
+    chosen = [r for r in rows if not r.noise]
+    x = np.array([[r.features[f] for f in REFUSAL_FEATURES] for r in chosen])
+    y = np.array([0.0 if r.should_refuse else 1.0 for r in chosen])
+    counts = {c: sum(1 for r in chosen if r.corpus == c) for c in {r.corpus for r in chosen}}
+    w = np.array([weights.get(r.corpus, 1.0) / counts[r.corpus] for r in chosen])
+    w *= len(chosen) / w.sum()
+    x1 = np.hstack([np.ones((len(x), 1)), x])
+
+    def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x1 @ beta
+        p = 1 / (1 + np.exp(-z))
+        eps = 1e-9
+        value = -np.sum(w * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))) + l2 * np.sum(beta[1:] ** 2)
+        grad = x1.T @ (w * (p - y)) + 2 * l2 * np.r_[0, beta[1:]]
+        return value, grad
+
+    beta = minimize(loss, np.zeros(x1.shape[1]), jac=True, method="L-BFGS-B").x
+    return {"bias": round(float(beta[0]), 3), **{f: round(float(b), 3) for f, b in zip(REFUSAL_FEATURES, beta[1:], strict=True)}}
+
+
+def refused(row: Row, weights: dict[str, float], threshold: float) -> bool:
+    """The pipeline's decision: noise, a scope notice, or support under the threshold."""
+    z = weights["bias"] + sum(weights[f] * row.features[f] for f in REFUSAL_FEATURES)
+    return row.noise or row.notice or 1 / (1 + np.exp(-z)) < threshold
+
+
+def scores(rows: list[Row], weights: dict[str, float], threshold: float) -> dict[str, float]:
+    """Refusal precision, recall, F1 and false refusal rate with counts."""
+    tp = sum(1 for r in rows if r.should_refuse and refused(r, weights, threshold))
+    fp = sum(1 for r in rows if not r.should_refuse and refused(r, weights, threshold))
+    fn = sum(1 for r in rows if r.should_refuse and not refused(r, weights, threshold))
+    answerable = sum(1 for r in rows if not r.should_refuse)
+    p = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": round(p, 3), "recall": round(rec, 3), "f1": round(2 * p * rec / (p + rec) if p + rec else 0.0, 3),
+            "false_refusal": round(fp / answerable, 3) if answerable else 0.0, "answerable_refused": fp,
+            "answerable": answerable, "tp": tp, "fn": fn}
+
+
+def groups(rows: list[Row]) -> dict[str, list[Row]]:
+    """Rows per reporting group: dev and trust items apart within the bundled corpus."""
+    out: dict[str, list[Row]] = {}
+    for r in rows:
+        name = r.corpus if r.corpus != "bundled" else ("bundled/dev" if r.id.startswith("dev") else "bundled/trust")
+        out.setdefault(f"{name} {r.split}", []).append(r)
+    return dict(sorted(out.items()))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--set", default="eval/dev.jsonl")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", type=Path, default=Path("../shared/bench"), help="shared/bench folder (optional)")
+    parser.add_argument("--bench-limit", type=int, default=300, help="tune questions per bench set")
+    parser.add_argument("--weights", default="bundled=3,policy_synth=1,cmrc2018=0.5,drcd=0.5",
+                        help="share of each corpus in the fit")
+    parser.add_argument("--l2", type=float, default=0.5, help="L2 penalty on the weights")
+    parser.add_argument("--max-false-refusal", type=float, default=0.05)
+    parser.add_argument("--dump", type=Path, help="write the features to this JSON Lines file")
     args = parser.parse_args()
-    assistant = Assistant()
-    assistant.open_index(rebuild=True)
-    items = load_eval_set(Path(args.set))
-    rows = []
-    for item in items:
-        if item.type in ASK_TYPES:
-            answer = assistant.ask(item.question)
-            rows.append((item.split, item.type == "unanswerable", answer.extra["features"]))
-    extractor = assistant.extractor
-    grid = itertools.product((0.78, 0.82, 0.86), (0.90, 0.92, 0.94), (0.2, 0.35, 0.5), (0.0, 0.2, 0.35), (0.2, 0.4),
-                             [t / 100 for t in range(20, 80, 4)])
+    settings = load_settings()
+    rows = collect(settings, args.bench if args.bench.exists() else None, args.bench_limit)
+    if args.dump:
+        args.dump.write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    share = {k: float(v) for k, v in (p.split("=") for p in args.weights.split(","))}
+    tune = [r for r in rows if r.split == "tune"]
+    weights = fit(tune, share, args.l2)
     best = None
-    for floor, ceiling, share, figure_share, penalty, threshold in grid:
-        extractor.settings = assistant.settings.answer.model_copy(update={
-            "dense_floor": floor, "dense_ceiling": ceiling, "dense_share": share, "figure_dense_share": figure_share,
-            "missing_penalty": penalty, "refusal_threshold": threshold})
-        scores = {}
-        for split in ("tune", "test"):
-            gold = [should for s, should, _ in rows if s == split]
-            predicted = [extractor.support(f) < threshold for s, _, f in rows if s == split]
-            scores[split] = {k: v for k, v in refusal_scores(gold, predicted).items() if k.startswith("refusal")}
-        key = (scores["tune"]["refusal_f1"], scores["tune"]["refusal_precision"])
-        if best is None or key > best[0]:
-            best = (key, (floor, ceiling, share, figure_share, penalty, threshold), scores)
-    _, params, scores = best
-    names = ("dense_floor", "dense_ceiling", "dense_share", "figure_dense_share", "missing_penalty", "refusal_threshold")
-    print("chosen on tune:", ", ".join(f"{n}={v}" for n, v in zip(names, params, strict=True)))
-    for split in ("tune", "test"):
-        print(split, {k: round(v, 3) for k, v in scores[split].items()})
-    claims = [i for i in items if i.type == "claim"]
-    print("\nclaim_min_overlap | tune accuracy | test accuracy")
-    for overlap in (0.3, 0.4, 0.5, 0.6, 0.7):
-        assistant.settings = assistant.settings.model_copy(
-            update={"answer": assistant.settings.answer.model_copy(update={"claim_min_overlap": overlap})})
-        accuracy = {}
-        for split in ("tune", "test"):
-            subset = [c for c in claims if c.split == split]
-            accuracy[split] = sum(assistant.check(c.question).verdict == c.claim_verdict for c in subset) / len(subset)
-        print(f"{overlap} | {accuracy['tune']:.3f} | {accuracy['test']:.3f}")
+    for threshold in [t / 100 for t in range(10, 91, 2)]:
+        policy = [scores([r for r in tune if r.corpus == c], weights, threshold) for c in POLICY]
+        if all(s["false_refusal"] <= args.max_false_refusal for s in policy) or best is None:
+            key = (all(s["false_refusal"] <= args.max_false_refusal for s in policy), sum(s["f1"] for s in policy))
+            if best is None or key > best[0]:
+                best = (key, threshold)
+    threshold = best[1]
+    print("refusal_weights =", json.dumps(weights))
+    print("refusal_threshold =", threshold)
+    print("\ngroup | precision | recall | F1 | false refusal (answerable refused / answerable)")
+    for name, group in groups(rows).items():
+        s = scores(group, weights, threshold)
+        print(f"{name} | {s['precision']} | {s['recall']} | {s['f1']} | {s['false_refusal']} "
+              f"({s['answerable_refused']}/{s['answerable']})")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

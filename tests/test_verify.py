@@ -378,3 +378,21 @@ def test_no_reset_inside_a_word():
     # "统一是" is not a list item: 25% stays framed by 2021年 and agrees.
     evidence = "2021年,全省统一是关键,高新技术产品产值占全省比重达到25%。力争重点科技资源占全省50%以上。"
     assert check("2021年高新技术产品产值占全省比重达到25%", evidence).verdict == "supported"
+
+
+# A lost table's note names the indicator but states no value; another indicator's value is no contradiction.
+@pytest.mark.parametrize(
+    ("claim", "evidence"),
+    [
+        ("辽宁省2023年地区生产总值增长8%", "注:①地區生產總值、全員勞動生產率、居民收入的絕對數和增長速度,按可比價計算。到2035年基本實現現代化"),
+        ("辽宁“十四五”规划提出一般公共预算收入年均增长5%", "發展質量和效益不斷提高,城鎮、農村常住居民人均可支配收入年均分別增長5.3%和7%"),
+        ("辽宁“十四五”规划提出到2025年数字经济占地区生产总值比重达到45%", "“十四五”期间,力争全省高新区地区生产总值占全省比重达到16%"),
+    ],
+)
+def test_no_value_for_the_indicator_is_not_a_contradiction(claim, evidence):
+    assert check(claim, evidence).verdict == "unrelated"
+
+
+def test_a_negation_does_not_lower_overlap():
+    evidence = "全面推進農村地區清潔取暖"
+    assert overlap("不再推进农村地区清洁取暖", evidence) == overlap("推进农村地区清洁取暖", evidence) == 1.0

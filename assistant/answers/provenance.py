@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from .. import prompts
 from ..types import Answer, Hit, Verdict
-from .answer import sentence_spans
+from .evidence import sentence_spans
 from .verify import compare
 
 # Text addressed to an AI system rather than a reader, e.g. "忽略以上所有指令", "ignore previous instructions",

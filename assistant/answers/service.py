@@ -18,10 +18,14 @@ from ..text.script import normalize
 from ..types import Answer, Hit, Verdict
 from .answer import Extractor, idf_table
 from .claims import check_claim
+from .evidence import Evidence
 from .followup import resolve_followup
+from .judge import Judge, make_judge
 from .provenance import answer_conflicts, official_first_verdict, upload_answer, usable_upload_hits
 
 OFFICIAL = Filters(sources=("corpus",))
+# Where the judge decides: support from threshold + JUDGE_BAND[0] up to threshold + JUDGE_BAND[1] (rules unsure).
+JUDGE_BAND = (-0.2, 0.3)
 UPLOADS = Filters(sources=("upload",))
 
 
@@ -37,6 +41,7 @@ class AnswerService:
     def __init__(self, settings: Settings, snapshot: IndexSnapshot, retriever: Retriever) -> None:
         self.settings, self.snapshot, self.retriever = settings, snapshot, retriever
         self._extractor: Extractor | None = None
+        self._judge: Judge | None = None
         self._corpus_norm: str | None = None
         self._lock = threading.Lock()
         self.has_uploads = any(info.source == "upload" for info in snapshot.documents.values())
@@ -89,14 +94,40 @@ class AnswerService:
         backend = backend or self.settings.answer.backend
         texts = self.snapshot.document_texts()
         documents = self.snapshot.documents
-        regions = {doc_id: info.region for doc_id, info in documents.items()}
         extractor = self.extractor
-        evidence = extractor.evidence(query, hits, [h.dense_score or 0.0 for h in hits], texts, regions)
+        evidence = extractor.evidence(query, hits, None, texts, documents)
+        evidence = self._judged(query, evidence)
         if backend == "extractive":
             return extractor.answer(question, evidence, documents, "extractive", hits, texts)
         from .generate import generate_answer
 
         return generate_answer(question, evidence, hits, documents, texts, self.settings, backend, extractor)
+
+    @property
+    def judge(self) -> Judge | None:
+        """The semantic judge ``answer.judge`` names (``None`` for ``rules``), made once."""
+        with self._lock:
+            if self._judge is None and self.settings.answer.judge != "rules":
+                self._judge = make_judge(self.settings)
+            return self._judge
+
+    def _judged(self, question: str, evidence: Evidence) -> Evidence:
+        """Let the judge decide where the rules are unsure: support within ``JUDGE_BAND`` of the refusal threshold.
+
+        The judge's score (USE similarity or LLM P(是) of the best answer sentences) replaces the rules' decision
+        there: at or above ``answer.judge_threshold`` the question is answered, below it refused. Elsewhere, and for
+        noise, the rules decide alone (``judge`` stays ``rules``).
+        """
+        judge, threshold = self.judge, self.settings.answer.refusal_threshold
+        low, high = JUDGE_BAND
+        if judge is None or evidence.extra.get("noise") or not threshold + low <= evidence.support < threshold + high:
+            return evidence
+        passages = [sentence.text for _, sentence in evidence.sentences[:2]]
+        score = judge.score(question, passages) if passages else 0.0
+        yes = score >= self.settings.answer.judge_threshold
+        support = max(evidence.support, threshold) if yes else min(evidence.support, threshold - 1e-6)
+        return replace(evidence, support=support, judge=judge.name,
+                       extra={**evidence.extra, "judge_score": round(score, 4), "rules_support": round(evidence.support, 4)})
 
     def check(self, claim: str) -> Verdict:
         """Check a claim: the official documents decide; uploads only where those say nothing (see ``Assistant.check``)."""

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.text.periods import extract_periods
 from assistant.text.places import Place, extract_places
 from assistant.text.quantities import Quantity, dimension, extract, fold, qualifiers_conflict, values_agree
 from assistant.types import Mismatch
@@ -25,6 +26,7 @@ PLACE_WINDOW = 10  # characters each side of a place (or list of places) that sa
 # PLACE_MIN_SHARED bigrams (支持, 建设, 国家 alone frame many roles: 支持丹东创建国家… is not 支持锦州创建国家物流枢纽).
 PLACE_MARGIN = 0.25
 PLACE_MIN_SHARED = 5
+MIN_SUBJECT = 0.5  # least share of a claim value's subject words in its counterpart's clause (else another indicator)
 
 # fmt: off
 KIND_LABELS = {
@@ -41,6 +43,8 @@ _QUALIFIER_WORDS = {
 _CONTENT = re.compile(r"[\u3400-\u9fffA-Za-z]+")
 # Clause punctuation (after folding to half width): matches "," and ";" in "突破20000家,高新技术企业突破10000家;".
 _CLAUSE_BREAK = re.compile(r"[,;。、:!?()]")
+# Sentence ends (after folding): a value's subject is sought in its sentence.
+_SENTENCE_BREAK = re.compile(r"[;。!?\n]")
 # Where a year stops framing the values after it (after folding): a new paragraph, a list item or a plan period.
 # Matches "\n", "二是" in "。二是加快" (not "统一是"), "(三)", "十四五”期间" in "“十四五”期间,力争…".
 _SCOPE_RESET = re.compile(
@@ -49,8 +53,12 @@ _SCOPE_RESET = re.compile(
 )
 # Places of one list, which share a role: matches "、" in "沈阳、大连等" and "和" in "沈阳和大连".
 _PLACE_JOIN = re.compile(r"[、和与及]?")
-# Reporting words that a claim adds but a document never says: matches "提出" in "辽宁提出到2025年".
-_REPORTING = re.compile(r"提出|表示|指出|宣布|透露|据悉|报道|称")
+# Reporting words that a claim adds but a document never says: matches "提出" in "辽宁提出到2025年", "规划明确".
+_REPORTING = re.compile(r"提出|表示|指出|宣布|透露|据悉|报道|称|主张|明确|文章|规划|报告")
+# Words of negation, modality and direction: a claim that changes them still speaks of the passage's statement
+# (the meaning check judges them), so they do not count against overlap: "不再" in "不再推进清洁取暖".
+_STANCE = re.compile(r"不再|不予|不得|不能|不可|不允许|不需要?|不必|不用|没有|禁止|严禁|停止|取消|允许|可以|必须|应当|"
+                     r"保留|限制|无需|上升|下降|增加|减少|提高|降低|扩大|缩小|放宽|收紧|上调|下调|不|未|无")
 
 
 @dataclass(frozen=True)
@@ -96,9 +104,9 @@ def overlap(claim: str, evidence: str) -> float:
     """
     folded = fold(claim)
     chars = list(folded)
-    for q in extract(claim):
-        chars[q.start : q.end] = "|" * (q.end - q.start)
-    masked = _REPORTING.sub("|", "".join(chars))
+    for start, end in [(q.start, q.end) for q in extract(claim)] + [(p.start, p.end) for p in extract_periods(claim)]:
+        chars[start:end] = "|" * (end - start)
+    masked = _STANCE.sub("|", _REPORTING.sub("|", "".join(chars)))
     wanted = _bigrams(masked)
     if not wanted:
         return 0.0
@@ -287,6 +295,28 @@ def _place_mismatches(claim: str, evidence: str, min_context: float) -> tuple[li
     return mismatches, matched
 
 
+def _subject_fits(claim: str, c: Quantity, evidence: str, e: Quantity) -> bool:
+    """Whether the evidence value's sentence speaks of the claim value's subject (else it is another indicator).
+
+    The subject: the claim's sentence before the value, after its last reporting word (the speaker before 提出 is no
+    subject), places, years and numbers left out. The evidence value's sentence must hold half of its bigrams and
+    miss no word of four characters or more (three bigrams in a row): ``一般公共预算收入年均增长`` is not
+    ``居民人均可支配收入年均分别增长``, ``数字经济占地区生产总值比重`` not ``高新区地区生产总值占全省比重``.
+    """
+    cf, ef = fold(claim), fold(evidence)
+    chars, head = list(cf[: c.start]), cf[: c.start]
+    for p in [*extract_places(head), *extract_periods(head), *extract(head)]:
+        chars[p.start : p.end] = "|" * (p.end - p.start)
+    before = _SENTENCE_BREAK.split("".join(chars))[-1]
+    said = list(_REPORTING.finditer(before))
+    words = _CONTENT.findall(before[said[-1].end() :] if said else before)
+    sentence = _SENTENCE_BREAK.split(ef[: e.start])[-1] + _SENTENCE_BREAK.split(ef[e.start :])[0]
+    have = {sentence[i : i + 2] for i in range(len(sentence) - 1)}
+    found = [w[i : i + 2] in have for w in words for i in range(len(w) - 1)]
+    missing_run = max((len(run) for run in "".join("x" if f else "m" for f in found).split("x")), default=0)
+    return not found or (sum(found) / len(found) >= MIN_SUBJECT and missing_run < 3)
+
+
 def compare(
     claim: str,
     evidence: str,
@@ -322,6 +352,16 @@ def compare(
     if score < min_overlap:
         return Comparison("unrelated", (), (), f"文件与说法关联度低（重合度 {score:.2f}）", score)
     pairs, unmatched = _align_quantities(claim, evidence, min_context)
+    # A differing value counts only when it measures the same thing: its clause must say most of the claim's subject.
+    foreign = [(c, e) for c, e in pairs if c.kind != "year" and not values_agree(c, e)
+               and not _subject_fits(claim, c, evidence, e)]
+    pairs = [p for p in pairs if p not in foreign]
+    unmatched = [*unmatched, *(c for c, _ in foreign)]
+    if any(q.kind != "year" for q in unmatched) and not any(c.kind != "year" for c, _ in pairs):
+        # The passage states none of the claim's values (a note naming the indicator, another indicator): a year or
+        # place there says nothing about them.
+        missing = "、".join(q.text for q in unmatched if q.kind != "year")
+        return Comparison("unrelated", (), (), f"文件未提及说法中的 {missing}", score)
     mismatches: list[Mismatch] = []
     bad: list[str] = []
     good: list[str] = []

@@ -41,6 +41,8 @@ mark.diff { background: #ffb3b8; color: #1f2328; font-weight: 700; padding: 0 1p
 .resolved { font-size: .85em; color: #57606a; }
 .verdict { display: inline-block; padding: .15em .7em; border-radius: 1em; color: #fff; font-weight: 700; }
 .verdict-reason { margin: .5em 0; }
+.scope-notice { margin: 0 0 .4em 0; padding: .3em .6em; border-left: 3px solid #bf8700; background: #fff8c5; font-size: .92em; }
+.judge { font-size: .85em; color: #57606a; }
 .doc-viewer { position: relative; max-height: 480px; overflow-y: auto; white-space: pre-wrap; line-height: 1.7;
   padding: .6em; border: 1px solid #d0d7de; border-radius: 6px; }
 .status { padding: .4em .8em; border-radius: 6px; background: #ddf4ff; }
@@ -160,6 +162,8 @@ def answer_html(answer: Answer, document_text: Callable[[str], str] | None = Non
         partial: Show only this much of the answer text and no citations yet (streaming).
     """
     body = f'<p>{answer_text_html(answer.answer if partial is None else partial)}</p>'
+    if answer.extra.get("scope_mismatch"):
+        body = scope_notice_html(answer.extra["scope_mismatch"]) + body
     resolved = answer.extra.get("resolved_question")
     if resolved:
         body = f'<div class="resolved">{esc(prompts.UI_RESOLVED.format(question=resolved))}</div>' + body
@@ -168,6 +172,24 @@ def answer_html(answer: Answer, document_text: Callable[[str], str] | None = Non
         items = "".join(citation_html(c, document_text(c.doc_id)) for c in answer.citations)
         body += f'<div class="sources"><div class="sources-head">{head}</div>{items}</div>'
     return f'<div class="answer">{body}</div>'
+
+
+def scope_notice_html(mismatch: Sequence[dict[str, str]]) -> str:
+    """The scope notice of an answer: what the question asked and what the documents hold instead, kind by kind.
+
+    Example: ``[{"kind": "year", "asked": "2024", "found": "2021"}]`` → ``范围不符 · 年份：问的是 2024，文件中是 2021``.
+    """
+    rows = "；".join(
+        esc(prompts.UI_SCOPE_ROW.format(kind=prompts.SCOPE_KINDS.get(m.get("kind", ""), m.get("kind", "")),
+                                        asked=m.get("asked", ""), found=m.get("found", "")))
+        for m in mismatch)
+    return f'<div class="scope-notice"><b>{esc(prompts.UI_SCOPE_NOTICE)}</b> · {rows}</div>'
+
+
+def judge_html(judge: str | None) -> str:
+    """Which judge decided, in words: ``rules`` → ``判断方式：规则（数字、年份、地点、否定与方向）``."""
+    label = prompts.UI_JUDGE_LABELS.get(judge or "none", judge or "")
+    return f'<div class="judge">{esc(prompts.UI_JUDGE)}：{esc(label)}</div>'
 
 
 def verdict_badge(verdict: str) -> str:
@@ -179,7 +201,8 @@ def verdict_badge(verdict: str) -> str:
 
 def verdict_html(verdict: Verdict, document_text: Callable[[str], str]) -> str:
     """A checked claim: the badge, the reason, each differing value, and the evidence with differences marked."""
-    parts = [verdict_badge(verdict.verdict), f'<div class="verdict-reason">{esc(verdict.reason)}</div>']
+    parts = [verdict_badge(verdict.verdict), f'<div class="verdict-reason">{esc(verdict.reason)}</div>',
+             judge_html(verdict.extra.get("judge"))]
     if verdict.mismatches:
         rows = "".join(
             f"<li>{esc(prompts.UI_MISMATCH_KINDS.get(m.kind, m.kind))}：{prompts.UI_CLAIM_SAYS} {esc(m.claim_value)}，"

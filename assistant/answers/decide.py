@@ -1,0 +1,128 @@
+"""Decide: whether the evidence answers the question (calibrated support, refusal) and which sentences answer it.
+
+Support is a logistic model over a few features of the evidence (topic coverage of the best sentences, whether they
+hold the kind of answer asked for, dense similarity, unknown words), with weights chosen by
+``scripts/calibrate.py`` on the tune splits of several corpora and stored in ``answer.refusal_weights``.
+The question's scope (place, year) is not part of support: evidence on the topic for another year or place is
+answered with a scope notice (:mod:`.scope`), never presented as the answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from ..settings import REFUSAL_FEATURES, AnswerSettings
+from ..text.script import normalize
+from ..types import DocumentInfo, Hit
+from .evidence import Coverage, IdfTable, Question, Scored
+from .scope import EvidenceScope, evidence_scope, indicator_mismatch, scope_mismatches
+
+FEATURES = REFUSAL_FEATURES  # the support model's features, in the order of ``answer.refusal_weights``
+# How much a scope-matching sentence may trail the best one and still answer instead of it.
+SCOPE_MARGIN = 0.3
+
+
+def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], cover: Coverage,
+             idf: IdfTable) -> dict[str, float]:
+    """The support model's features for a question and its scored evidence.
+
+    ``topic``: best topic coverage of a sentence of the top 3 chunks (with its headings); ``fit_topic``: the same
+    for sentences that hold the kind of answer asked (times the fit); ``lexical``: best chunk coverage of the whole
+    question; ``dense``: best cosine of the top 3; ``dense_gap``: first minus last cosine of the hits; ``oov``: IDF
+    share of the topic no chunk has; ``quote``: how much of the phrases the question quotes (a section name) the
+    hits hold; ``short``: under 3 topic bigrams, or under 3 words in Latin script (noise, greetings).
+    """
+    top = [s for s in scored if s.rank < 3]
+    topic = max((s.topic for s in top), default=0.0)
+    fit_topic = max((s.topic * s.fit for s in top), default=0.0) if question.asks != "other" else topic
+    lexical = 0.0
+    for hit in hits[:3]:
+        heading = " ".join(hit.chunk.section_path)
+        lexical = max(lexical, cover(question.wanted, heading + " " + hit.chunk.text_norm))
+    cosines = [h.dense_score or 0.0 for h in hits]
+    dense = max(cosines[:3], default=0.0)
+    latin = float(question.script == "latin")
+    mass = sum(idf(t) for t in question.asked_topic)
+    oov = sum(idf(t) for t in question.asked_topic if not idf.known(t)) / mass if mass else 1.0
+    quote = 0.0
+    for phrase in question.quoted:  # a quoted section name or slogan: found in a heading or the text of the hits
+        grams = {phrase[i : i + 2] for i in range(len(phrase) - 1)}
+        found = max((sum(1 for g in grams if g in normalize(" ".join(h.chunk.section_path)) + h.chunk.text_norm)
+                     for h in hits[:3]), default=0)
+        quote += found / len(grams) / len(question.quoted)
+    words = re.findall(r"[A-Za-z]{2,}", question.norm)
+    short = len(words) < 3 if latin else len(question.topic) < 3
+    return {
+        "topic": topic,
+        "fit_topic": fit_topic,
+        "unfit": max(0.0, topic - fit_topic),
+        "lexical": lexical,
+        "dense": dense,
+        "dense_gap": (cosines[0] - cosines[-1]) if len(cosines) > 1 else 0.0,
+        "latin": latin,
+        "latin_dense": latin * dense,
+        "oov": oov,
+        "quote": quote,
+        "short": float(short),
+        "specific": float(question.asks != "other"),
+    }
+
+
+def support(values: dict[str, float], settings: AnswerSettings) -> float:
+    """The calibrated probability that the evidence answers the question: a logistic model over :data:`FEATURES`.
+
+    Example: with weights ``{"bias": -4, "fit_topic": 6}``, ``fit_topic`` 0.9 → ``1 / (1 + e^-1.4)`` ≈ 0.80.
+    """
+    weights = settings.refusal_weights
+    z = weights.get("bias", 0.0) + sum(weights.get(name, 0.0) * values.get(name, 0.0) for name in FEATURES)
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def choose(question: Question, scored: Sequence[Scored], texts: dict[str, str],
+           documents: dict[str, DocumentInfo]) -> tuple[list[Scored], list[dict[str, str]]]:
+    """Order the sentences for the answer, those that fit the question's scope first; the scope mismatches left.
+
+    A sentence whose time and place fit the question answers when its score is within :data:`SCOPE_MARGIN` of the
+    best; otherwise the best sentence is kept and its mismatches are returned for the notice. Figure questions
+    also check the indicator (``共有产权住房`` asked, ``保障性租赁住房`` found).
+    """
+    if not scored:
+        return [], []
+    scope = question.scope
+    scopes: dict[int, EvidenceScope] = {}
+
+    def mismatches(item: Scored) -> list[dict[str, str]]:
+        key = id(item)
+        if key not in scopes:
+            sentence = item.sentence
+            scopes[key] = evidence_scope(sentence, texts.get(sentence.hit.chunk.doc_id, ""),
+                                         documents.get(sentence.hit.chunk.doc_id))
+        # A figure belongs to exactly its year and place; so does anything an English question asks (what it asks
+        # for cannot be told from its words here).
+        strict = question.asks == "figure" or question.script == "latin"
+        found = scope_mismatches(scope, scopes[key], strict) if not scope.empty else []
+        if question.asks == "figure" and question.scope.indicator:
+            heading = " ".join(item.sentence.hit.chunk.section_path)
+            other = indicator_mismatch(question.scope.indicator, item.sentence.norm, heading)
+            if other:
+                found.append(other)
+        return found
+
+    if question.asks != "other" and any(s.fit > 0 for s in scored):
+        # A sentence that holds the kind of answer asked comes before one that only shares words.
+        scored = sorted(scored, key=lambda s: (s.fit == 0, -s.score))
+    best = scored[0]
+    best_mismatch = mismatches(best)
+    if not best_mismatch:
+        return list(scored), []
+    # English questions share no words with the passages, so their sentences are barely ranked: any sentence of
+    # the top chunks that fits the scope answers.
+    margin = SCOPE_MARGIN if question.script != "latin" else math.inf
+    for item in scored[1:]:
+        if item.score < best.score - margin or (question.asks != "other" and item.fit == 0):
+            break
+        if item.rank < 3 and not mismatches(item):
+            return [item, *[s for s in scored if s is not item]], []
+    return list(scored), best_mismatch
