@@ -95,13 +95,13 @@ class RetrievalSettings(_Section):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Default search mode.")
     k: int = Field(10, ge=1, le=200, description="Results returned by default.")
     bm25_tokens: Literal["bigram", "unigram+bigram", "jieba", "both"] = Field(
-        "unigram+bigram", description="Tokens of the keyword index: CJK character bigrams, with single characters too "
+        "bigram", description="Tokens of the keyword index: CJK character bigrams, with single characters too "
         "('unigram+bigram'), jieba words, or bigrams and words.")
     fusion: Literal["calibrated", "rrf", "weighted"] = Field(
         "calibrated", description="How dense and keyword results are fused: 'calibrated' (dense_scale x cosine + BM25 "
         "as a share of the question's summed token IDF, see docs/benchmarks.md), reciprocal rank, or min-max weighted.")
     dense_scale: float = Field(
-        2.0, ge=0, le=100, description="Weight of the dense cosine against the keyword share in calibrated fusion "
+        4.0, ge=0, le=100, description="Weight of the dense cosine against the keyword share in calibrated fusion "
         "(chosen on the tune questions of three corpora by scripts/tune_retrieval.py).")
     expansion: bool = Field(
         True, description="Add the official terms of everyday and English words to the keyword query (term table: "
