@@ -191,7 +191,7 @@ def main() -> None:
         for name, (corpus, qs) in held.items():
             prepare(corpus, qs)
             cells = ["/".join(f"{v:.3f}" for v in score(corpus, qs, c)) for c in (old, best, overall)]
-            print(f"| {name} | {cells[0]} | {cells[1]} |", flush=True)
+            print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
