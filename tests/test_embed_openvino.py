@@ -16,7 +16,9 @@ from assistant.settings import load_settings
 from .conftest import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
-COSINE_FLOOR = 0.995  # issue 15's bar; observed over all 459 bundled passages: mean 0.9987, min 0.9980
+# Issue 15's bar. Observed (scripts/bench_embed.py): all 459 bundled passages mean 0.99969, min 0.99951; the 227 dev
+# questions mean 0.99965, min 0.99874. Quantizing the FFN outputs too would give min 0.990 (English questions).
+COSINE_FLOOR = 0.995
 
 
 @pytest.mark.parametrize("lengths, budget, expected", [
