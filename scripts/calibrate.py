@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
+from assistant.answers.service import english_terms
 from assistant.evaluation.bench import load_questions
 from assistant.evaluation.evaluate import corpus_settings, load_eval_set
 from assistant.evaluation.external import ExcludingAssistant, _open
@@ -38,7 +39,7 @@ from assistant.search.retrieve import Filters
 from assistant.settings import REFUSAL_FEATURES, Settings, load_settings
 
 ASK_TYPES = ("fact", "paraphrase", "section", "unanswerable")
-POLICY = ("bundled", "policy_synth")
+POLICY_GROUPS = ("bundled/dev", "bundled/trust", "policy_synth")
 
 
 @dataclass
@@ -60,7 +61,8 @@ def _ask_rows(assistant: Assistant, corpus: str, items: list, search: Callable) 
     rows = []
     for item_id, split, question, should_refuse, filters in items:
         hits = search(question, filters)
-        evidence = assistant.extractor.evidence(question, hits, None, texts, documents)
+        terms = english_terms(assistant.retriever, question)
+        evidence = assistant.extractor.evidence(question, hits, None, texts, documents, terms)
         rows.append(Row(corpus, item_id, split, should_refuse, evidence.features, bool(evidence.scope_mismatch),
                         bool(evidence.extra.get("noise"))))
     return rows
@@ -140,6 +142,25 @@ def scores(rows: list[Row], weights: dict[str, float], threshold: float) -> dict
             "answerable": answerable, "tp": tp, "fn": fn}
 
 
+def choose_threshold(tune: list[Row], weights: dict[str, float], max_false_refusal: float) -> float:
+    """The refusal threshold: the middle of the thresholds whose mean refusal F1 over the policy groups' tune items
+    (dev, trust, policy_synth, each apart) is within 0.01 of the best, among those that keep every group's false
+    refusal rate within ``max_false_refusal``. The tune sets are small (one item moves F1 by about 0.015), so the
+    near-best thresholds form a plateau; its middle is the choice least tied to single items.
+    """
+    by_group = {g.split()[0]: rows for g, rows in groups(tune).items() if g.split()[0] in POLICY_GROUPS}
+    candidates = []
+    for threshold in [t / 100 for t in range(10, 91)]:
+        results = [scores(rows, weights, threshold) for rows in by_group.values()]
+        if all(s["false_refusal"] <= max_false_refusal for s in results):
+            candidates.append((sum(s["f1"] for s in results) / len(results), threshold))
+    if not candidates:
+        return 0.5
+    best = max(f1 for f1, _ in candidates)
+    plateau = [threshold for f1, threshold in candidates if f1 >= best - 0.01]
+    return round((min(plateau) + max(plateau)) / 2, 2)
+
+
 def groups(rows: list[Row]) -> dict[str, list[Row]]:
     """Rows per reporting group: dev and trust items apart within the bundled corpus."""
     out: dict[str, list[Row]] = {}
@@ -158,22 +179,18 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=0.5, help="L2 penalty on the weights")
     parser.add_argument("--max-false-refusal", type=float, default=0.05)
     parser.add_argument("--dump", type=Path, help="write the features to this JSON Lines file")
+    parser.add_argument("--load", type=Path, help="read the features from a --dump file instead of asking again")
     args = parser.parse_args()
-    settings = load_settings()
-    rows = collect(settings, args.bench if args.bench.exists() else None, args.bench_limit)
+    if args.load:
+        rows = [Row(**json.loads(line)) for line in args.load.read_text(encoding="utf-8").splitlines() if line]
+    else:
+        rows = collect(load_settings(), args.bench if args.bench.exists() else None, args.bench_limit)
     if args.dump:
         args.dump.write_text("".join(json.dumps(r.__dict__, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     share = {k: float(v) for k, v in (p.split("=") for p in args.weights.split(","))}
     tune = [r for r in rows if r.split == "tune"]
     weights = fit(tune, share, args.l2)
-    best = None
-    for threshold in [t / 100 for t in range(10, 91, 2)]:
-        policy = [scores([r for r in tune if r.corpus == c], weights, threshold) for c in POLICY]
-        if all(s["false_refusal"] <= args.max_false_refusal for s in policy) or best is None:
-            key = (all(s["false_refusal"] <= args.max_false_refusal for s in policy), sum(s["f1"] for s in policy))
-            if best is None or key > best[0]:
-                best = (key, threshold)
-    threshold = best[1]
+    threshold = choose_threshold(tune, weights, args.max_false_refusal)
     print("refusal_weights =", json.dumps(weights))
     print("refusal_threshold =", threshold)
     print("\ngroup | precision | recall | F1 | false refusal (answerable refused / answerable)")

@@ -34,7 +34,7 @@ class Extractor:
         self.cover = Coverage(idf)
 
     def evidence(self, question: str, hits: list[Hit], dense_cosines: list[float] | None, texts: dict[str, str],
-                 documents: dict[str, DocumentInfo] | None = None) -> Evidence:
+                 documents: dict[str, DocumentInfo] | None = None, terms: list[str] | None = None) -> Evidence:
         """Score the sentences of the hits, estimate support and find scope mismatches.
 
         Args:
@@ -43,6 +43,7 @@ class Extractor:
             dense_cosines: Unused (kept for callers; the hits carry their cosines).
             texts: Cleaned document texts by doc id (quotes are cut from them).
             documents: Document metadata (date, region, title: the scope of each figure).
+            terms: Official Chinese terms for an English question's words (the retriever's term table): its topic.
 
         Returns:
             The ranked sentences (the answer's first, scope-fitting ones before others), support, features, the
@@ -50,7 +51,7 @@ class Extractor:
         """
         del dense_cosines
         documents = documents or {}
-        asked = analyze(question)
+        asked = analyze(question).translated(terms or [])
         q = asked.known(self.idf)
         scored = score_sentences(q, hits, texts, self.cover)
         values = features(q, scored, hits, self.cover, self.idf)

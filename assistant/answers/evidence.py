@@ -88,6 +88,17 @@ class Question:
         wanted = frozenset(t for t in self.wanted if idf.known(t))
         return replace(self, topic=topic or self.topic, wanted=wanted or self.wanted, asked_topic=self.topic)
 
+    def translated(self, terms: list[str]) -> Question:
+        """An English question whose topic is the Chinese official terms of its words (the term table's).
+
+        Example: ``How many 5G base stations…`` with terms ``['基站', '5G基站']`` → topic ``{'基站', '5g', 'g基'}``.
+        Unchanged for a Chinese question or when no term was found.
+        """
+        grams = frozenset(g for term in terms for g in content_bigrams(normalize(term)))
+        if self.script != "latin" or not grams:
+            return self
+        return replace(self, topic=grams, wanted=grams)
+
 
 @dataclass(frozen=True)
 class Sentence:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from ..search.index import IndexSnapshot
 from ..search.retrieve import Filters, Retriever
 from ..settings import Settings
-from ..text.script import normalize
+from ..text.script import detect_script, normalize
 from ..types import Answer, Hit, Verdict
 from .answer import Extractor, idf_table
 from .claims import check_claim
@@ -27,6 +27,17 @@ OFFICIAL = Filters(sources=("corpus",))
 # Where the judge decides: support from threshold + JUDGE_BAND[0] up to threshold + JUDGE_BAND[1] (rules unsure).
 JUDGE_BAND = (-0.2, 0.3)
 UPLOADS = Filters(sources=("upload",))
+
+
+def english_terms(retriever: Retriever, question: str) -> list[str]:
+    """The Chinese official terms the retriever's term table gives an English question's words (``[]`` otherwise).
+
+    Example: ``How many 5G base stations will Shenyang build?`` → ``['5G基站', '基站', '沈阳', …]``.
+    """
+    if detect_script(question) != "latin":
+        return []
+    norm = normalize(question)
+    return [t for t in retriever.keyword_query(norm)[len(norm) :].split() if not t.isascii()]
 
 
 class AnswerService:
@@ -95,7 +106,7 @@ class AnswerService:
         texts = self.snapshot.document_texts()
         documents = self.snapshot.documents
         extractor = self.extractor
-        evidence = extractor.evidence(query, hits, None, texts, documents)
+        evidence = extractor.evidence(query, hits, None, texts, documents, english_terms(self.retriever, query))
         evidence = self._judged(query, evidence)
         if backend == "extractive":
             return extractor.answer(question, evidence, documents, "extractive", hits, texts)
