@@ -241,6 +241,7 @@ class Settings(BaseSettings):
             "chunker": CHUNKER_VERSION,
             "chunking": self.chunking.model_dump(mode="json"),
             "model": self.embedding.model,
+            "runtime": self.embedding.runtime,
             "prefixes": [self.embedding.query_prefix, self.embedding.passage_prefix],
             "max_seq_length": self.embedding.max_seq_length,
             "bm25_tokens": self.retrieval.bm25_tokens,

@@ -22,9 +22,9 @@ def _embedder(runtime: str):
 @pytest.mark.parametrize("runtime, kind, model_id", [
     ("torch", SentenceTransformerEmbedder, MODEL),
     ("torch-bf16", SentenceTransformerEmbedder, f"{MODEL}@torch-bf16"),
-    ("ov-fp32", OpenVINOEmbedder, f"{MODEL}@ov-fp32"),
-    ("ov-bf16", OpenVINOEmbedder, f"{MODEL}@ov-bf16"),
-    ("ov-int8", OpenVINOEmbedder, f"{MODEL}@ov-int8"),
+    ("ov-fp32", OpenVINOEmbedder, f"{MODEL}@ov-fp32.r1"),
+    ("ov-bf16", OpenVINOEmbedder, f"{MODEL}@ov-bf16.r1"),
+    ("ov-int8", OpenVINOEmbedder, f"{MODEL}@ov-int8.r1"),
 ])
 def test_runtime_picks_class_and_model_id_without_loading(runtime, kind, model_id):
     embedder = _embedder(runtime)
@@ -40,7 +40,7 @@ def test_every_runtime_has_its_own_model_id():
 
 def test_default_runtime_is_the_int8_openvino_one():
     assert Settings().embedding.runtime == "ov-int8"
-    assert make_embedder(Settings()).model_id == f"{MODEL}@ov-int8"
+    assert make_embedder(Settings()).model_id == f"{MODEL}@ov-int8.r1"
 
 
 def test_hash_model_ignores_the_runtime():
@@ -69,7 +69,7 @@ class _Named(HashEmbedder):
 
 def test_index_built_by_one_runtime_is_stale_for_another(tmp_path, small_corpus):
     settings = make_settings(tmp_path, small_corpus)
-    int8, fp32 = _Named(f"{MODEL}@ov-int8"), _Named(MODEL)
+    int8, fp32 = _Named(f"{MODEL}@ov-int8.r1"), _Named(MODEL)
     Assistant(settings, embedder=int8).build()
     assert Assistant(settings, embedder=int8).index_problem() is None
     problem = Assistant(settings, embedder=fp32).index_problem()

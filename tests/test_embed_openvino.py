@@ -89,7 +89,7 @@ def pair():
 @pytest.mark.slow
 def test_int8_vectors_stay_close_to_fp32_under_their_own_model_id(pair):
     fp32, int8 = pair
-    assert int8.model_id != fp32.model_id and int8.model_id.endswith("@ov-int8")
+    assert int8.model_id != fp32.model_id and int8.model_id.endswith("@ov-int8.r1")
     passages = _passages()
     for a, b in ((fp32.embed_passages(passages), int8.embed_passages(passages)),
                  (fp32.embed_queries(QUERIES), int8.embed_queries(QUERIES))):

