@@ -2,17 +2,18 @@
 
 The keyword text is our own tokens (:func:`assistant.search.keyword.tokenize` with ``retrieval.bm25_tokens``, the
 same tokens as the embedded BM25 store) joined by spaces, not Milvus' ``jieba`` analyzer over the normalized text.
-Both were measured on the dev set in one run (docs/benchmarks.md, "Storage backends (issue 14)"): BM25 hit@5 0.776
-with our bigrams (the embedded store's 0.776) against 0.718 with jieba, hybrid hit@5 0.888 against 0.882 and MRR@10
-0.768 against 0.746 over the 170 retrieval items. (Milvus Lite's jieba analyzer also keeps punctuation and function
-words as tokens, which our tokenizer drops.)
+Both were measured on the dev set in one run (docs/benchmarks.md, "Storage backends (issue 14)"): BM25 hit@5 0.953
+with our bigrams (the embedded store's 0.941) against 0.912 with jieba, hybrid hit@5 0.947 (embedded 0.953) against
+0.941 and MRR@10 0.848 against 0.769 over the 170 retrieval items. (Milvus Lite's jieba analyzer also keeps
+punctuation and function words as tokens, which our tokenizer drops.)
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .keyword import tokenize
 from .segments import Filters, pad_date
 
 TEXT_BYTES = 65_535  # Milvus' longest VARCHAR
+BM25_K1 = 1.2  # as the embedded BM25 (assistant.search.bm25.K1)
 # The keyword analyzer: "tokens" (our tokens, whitespace-split; chosen) or "jieba" (Milvus' jieba analyzer over the
 # normalized search text; kept to reproduce the measurement).
 ANALYZER = "tokens"
@@ -101,3 +103,26 @@ def row(chunk: Chunk, vector: np.ndarray | None, tokens: str) -> dict[str, Any]:
             "date_lo": pad_date(chunk.date, high=False), "date_hi": pad_date(chunk.date, high=True),
             "region": chunk.region, "region_key": normalize(chunk.region), "source": chunk.source,
             "vector": np.asarray(vector, dtype=np.float32).tolist(), "text": text}
+
+
+def query_mass(client: Any, collection: str, text: str, cache: dict[str, int]) -> float:
+    """Summed IDF of the distinct tokens of a keyword text, as :meth:`Bm25Index.query_mass` computes it.
+
+    Document frequencies come from ``TEXT_MATCH`` counts, one query per token not yet in ``cache`` (an inverted-index
+    lookup on a Milvus server, a scan on Milvus Lite); the caller clears the cache when the collection changes. A
+    token no chunk holds counts with the highest possible IDF.
+    """
+    tokens = sorted(set(text.split()))
+    if not tokens:
+        return 0.0
+    for key in [t for t in ["", *tokens] if t not in cache]:  # "": the number of chunks
+        expr = f"TEXT_MATCH(text, {literal(key)})" if key else ""
+        cache[key] = int(client.query(collection, filter=expr, output_fields=["count(*)"])[0]["count(*)"])
+    n = cache[""]
+    return sum(math.log(1 + (n - cache[t] + 0.5) / (cache[t] + 0.5)) for t in tokens)
+
+
+def batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Consecutive slices of ``items`` of at most ``size`` (requests of bounded size)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -32,7 +32,7 @@ from ..errors import ConfigError, CorruptIndexError
 from ..settings import Settings
 from ..types import Chunk
 from . import milvus_fields
-from .milvus_fields import TEXT_BYTES, filter_expression, keyword_text, literal, literals, milvus_uri, row
+from .milvus_fields import TEXT_BYTES, batches, filter_expression, keyword_text, literal, literals, milvus_uri, row
 from .segments import Filters
 from .store import StoredRow
 
@@ -92,8 +92,8 @@ class MilvusStore:
         schema.add_field("region_key", DataType.VARCHAR, max_length=512)  # normalized, as Filters.accepts compares
         schema.add_field("source", DataType.VARCHAR, max_length=64)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
-        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True,
-                         analyzer_params=self._analyzer())
+        schema.add_field("text", DataType.VARCHAR, max_length=TEXT_BYTES, enable_analyzer=True, enable_match=True,
+                         analyzer_params=self._analyzer())  # match: document frequencies for query_mass
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["text"],
                                      output_field_names=["sparse"]))
@@ -101,7 +101,7 @@ class MilvusStore:
         kind, params = self._dense_index()
         index.add_index("vector", index_type=kind, metric_type="IP", params=params)
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                        params={"bm25_k1": 1.2, "bm25_b": 0.75})  # the embedded BM25's parameters
+                        params={"bm25_k1": milvus_fields.BM25_K1, "bm25_b": 0.75})  # the embedded BM25's parameters
         # Strong consistency: a reader that sees a new index version also sees every row written before it.
         client.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
 
@@ -171,10 +171,10 @@ class MilvusStore:
                 return self.state()
             epoch = secrets.token_hex(8)
             self.client.alter_collection_properties(self.collection, properties={EPOCH: epoch})
-            for batch in _batches(sorted(deletes), ID_BATCH):
+            for batch in batches(sorted(deletes), ID_BATCH):
                 self.client.delete(self.collection, ids=batch)
             self._fill_vectors(rows)
-            for batch in _batches(list(rows.values()), BATCH_ROWS):
+            for batch in batches(list(rows.values()), BATCH_ROWS):
                 self.client.upsert(self.collection, [row(chunk, vector, self.retrieval.bm25_tokens) for chunk, vector in batch])
             self.client.flush(self.collection)
             self._rows, self._deletes = {}, set()
@@ -197,7 +197,7 @@ class MilvusStore:
     def _ids_where(self, ids: set[str], doc_id: str | None) -> set[str]:
         """Committed ids among ``ids`` and of ``doc_id``."""
         found: set[str] = set()
-        for batch in _batches(sorted(ids), ID_BATCH):
+        for batch in batches(sorted(ids), ID_BATCH):
             found |= {r["chunk_id"] for r in self._query(f"chunk_id in {literals(batch)}", ["chunk_id"])}
         if doc_id is not None:
             expr = f"doc_id == {literal(doc_id)}"
@@ -221,7 +221,7 @@ class MilvusStore:
         """Stored rows of the live ids (queued changes included)."""
         fields = ["chunk_id", "doc_id", "date", "region", "source", *(["vector"] if with_vector else [])]
         found: dict[str, StoredRow] = {}
-        for batch in _batches(list(dict.fromkeys(chunk_ids)), ID_BATCH):
+        for batch in batches(list(dict.fromkeys(chunk_ids)), ID_BATCH):
             for r in self._query(f"chunk_id in {literals(batch)}", fields):
                 vector = np.asarray(r["vector"], dtype=np.float32) if with_vector else None
                 found[r["chunk_id"]] = StoredRow(r["chunk_id"], r["doc_id"], r["date"], r["region"], r["source"], vector)
@@ -236,8 +236,7 @@ class MilvusStore:
 
     def count(self) -> int:
         """Live chunks: committed rows, less queued deletes, plus queued new rows."""
-        result = self.client.query(self.collection, filter="", output_fields=["count(*)"])
-        committed = int(result[0]["count(*)"])
+        committed = int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
         with self._lock:
             queued, deletes = set(self._rows), set(self._deletes)
         new = queued - self._ids_where(queued, None) if queued else set()
@@ -272,11 +271,6 @@ class MilvusStore:
             for side in self._deleted_by.values():
                 side |= stray
         return {doc for cid, doc in catalog.items() if cid not in present}
-
-
-def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class MilvusVectorStore:
@@ -330,7 +324,7 @@ class MilvusKeywordIndex:
     versioned = False
 
     def __init__(self, store: MilvusStore) -> None:
-        self.store = store
+        self.store, self._df = store, {}  # document frequencies for query_mass, per token (cleared by commit)
 
     def upsert(self, chunks: Sequence[Chunk]) -> None:
         """Queue chunks (their vectors come from the dense side)."""
@@ -347,7 +341,13 @@ class MilvusKeywordIndex:
             return []
         found = self.store.search([text], "sparse", k, filters, {"metric_type": "BM25"})
         # Milvus Lite reports BM25 negated (smaller is better), a Milvus server as is: the score is its magnitude.
-        return [(cid, abs(score)) for cid, score in found if score]
+        # Milvus multiplies each term by (k1 + 1), our BM25 does not: divided, the scores are on our scale.
+        return [(cid, abs(score) / (1 + milvus_fields.BM25_K1)) for cid, score in found if score]
+
+    def query_mass(self, query_norm: str) -> float:
+        """The most a chunk could score for this query: the summed IDF of its distinct tokens (calibrated fusion)."""
+        text = keyword_text(query_norm, self.store.retrieval.bm25_tokens)
+        return milvus_fields.query_mass(self.store.client, self.store.collection, text, self._df)
 
     def get(self, chunk_ids: Sequence[str]) -> dict[str, StoredRow]:
         """Stored rows (no vectors)."""
@@ -359,6 +359,7 @@ class MilvusKeywordIndex:
 
     def commit(self) -> dict[str, Any]:
         """Write queued changes of both sides; return the state for the manifest."""
+        self._df.clear()
         return self.store.commit()
 
 
@@ -376,7 +377,6 @@ def open_milvus(settings: Settings, root: Path, dim: int,
         ConfigError: The extra is missing or the URI is invalid.
         CorruptIndexError: The recorded collection is missing or does not match.
     """
-    del root
     state = states.get("vectors") if states else None
     if state is not None and state.get("backend") != "milvus":
         raise CorruptIndexError(f"The index's vector store is {state.get('backend')!r}, settings name 'milvus'.")
