@@ -399,3 +399,12 @@ def test_no_value_for_the_indicator_is_not_a_contradiction(claim, evidence):
 def test_a_negation_does_not_lower_overlap():
     evidence = "全面推進農村地區清潔取暖"
     assert overlap("不再推进农村地区清洁取暖", evidence) == overlap("推进农村地区清洁取暖", evidence) == 1.0
+
+
+def test_a_change_goes_with_the_documents_change_of_the_same_values():
+    evidence = "在职职工普通门诊年度起付标准由1000元调整为800元，退休人员由700元调整为500元。"
+    assert compare("杭州退休人员普通门诊年度起付标准由700元调整为500元。", evidence).verdict == "supported"
+    changed = compare("杭州退休人员普通门诊年度起付标准由700元调整为600元。", evidence)
+    assert changed.verdict == "contradicted" and changed.mismatches[0].document_value == "500元"
+    rising = "勞動年齡人口平均受教育年限由10.5年增加到11年。"
+    assert compare("辽宁劳动年龄人口平均受教育年限从10.5年提高到11年。", rising).verdict == "supported"

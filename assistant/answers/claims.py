@@ -17,7 +17,7 @@ from ..settings import AnswerSettings
 from ..text.english import EnglishNumber, english_numbers
 from ..text.places import GAZETTEER, extract_places
 from ..text.quantities import Quantity, extract
-from ..text.scope import place_names, question_scope
+from ..text.scope import PROVINCE_OF, place_names, question_scope
 from ..text.script import detect_script, normalize
 from ..types import Citation, DocumentInfo, Hit, Mismatch, Verdict
 from .compose import make_citation
@@ -87,6 +87,11 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
     ]
     has_place = any(m.kind == "place" for m in comparison.mismatches)
     owner = _other_city(claim, hit, docs) if not has_place and not foreign else None
+    if owner and any(m.kind != "place" for m in comparison.mismatches):
+        # Another place's own document with another value: the documents say nothing about the claim's place.
+        closest = [_citation(n, c.hit, *_first_sentence(c.hit), texts, docs) for n, c in enumerate(candidates[:3], 1)]
+        claimed = next(p.text for p in extract_places(claim) if p.level in ("city", "province"))
+        return Verdict(claim, "not_found", f"文件没有涉及{claimed}的这一内容。", (), tuple(closest), extra)
     if owner:  # the passage is another city's own document: its figure belongs to that city
         return _owned_elsewhere(claim, comparison, owner, hit, texts, docs, extra)
     elsewhere = _unmentioned_city(claim, hit, docs) if not has_place else ""
@@ -111,7 +116,7 @@ def check_claim(claim: str, hits: list[Hit], texts: dict[str, str], docs: dict[s
         verdict, reason, spans = "contradicted", meaning_reason(conflict), [span]
         mismatches = (conflict_mismatch(conflict, span),)
     elif verdict == "supported":
-        for span in _close_sentences(hit, claim):
+        for span in _meaning_spans(hit, claim, texts):
             conflict = _meaning_conflict(claim, hit, span, texts)
             if conflict is not None:
                 verdict, reason, mismatches = "contradicted", meaning_reason(conflict), (conflict_mismatch(conflict, span),)
@@ -201,15 +206,21 @@ def _other_city(claim: str, hit: Hit, docs: dict[str, DocumentInfo]) -> str:
         return ""
     context = normalize(_with_context(hit))
     cities = [p for p in extract_places(claim) if p.level == "city"]
-    if any(p.name_norm == region[0] for p in cities) or any(p.level == "city" for p in extract_places(context)):
+    named = {p.name_norm for p in extract_places(context) if p.level == "city"}
+    if not cities:  # a province that is not the city's (四川 for a 佛山 notice), named nowhere in the passage
+        provinces = [p for p in extract_places(claim) if p.level == "province"]
+        foreign = provinces and named <= {region[0]} and all(
+            p.name_norm != PROVINCE_OF.get(region[0]) and p.name_norm not in context for p in provinces)
+        return region[0] if foreign else ""
+    if any(p.name_norm == region[0] for p in cities) or named:
         return ""
-    return region[0] if cities else ""
+    return region[0]
 
 
 def _owned_elsewhere(claim: str, comparison: Comparison, owner: str, hit: Hit, texts: dict[str, str],
                      docs: dict[str, DocumentInfo], extra: dict) -> Verdict:
-    """``contradicted``: the claim gives another city's figure as its own (the passage is that city's document)."""
-    claimed = next(p.text for p in extract_places(claim) if p.level == "city")
+    """``contradicted``: the claim gives another place's figure as its own (the passage is a city's own document)."""
+    claimed = next(p.text for p in extract_places(claim) if p.level in ("city", "province"))
     span = _best_sentence(hit, claim)
     mismatch = Mismatch("place", claimed, owner, -1, -1)
     reason = PLACE_OWNER_REASON.format(place=owner) + f"地点文件为 {owner}，说法为 {claimed}"
@@ -251,12 +262,30 @@ def _close_sentences(hit: Hit, claim: str, margin: float = 0.15) -> list[tuple[i
     """The sentences of the chunk whose overlap with the claim is within ``margin`` of the best, best first (at most 2).
 
     A claim often shares its subject with one sentence and its predicate with the next (``民办学校招生…`` /
-    ``…不得提前组织考试``): the meaning check reads both.
+    ``…不得提前组织考试``): the meaning check reads both. A heading line (``（二）一次性吸纳就业补贴。``) states nothing.
     """
-    text = hit.chunk.text
+    text, headings = hit.chunk.text, {h.strip() for h in hit.chunk.section_path}
     scored = sorted(((overlap(claim, text[s - hit.chunk.start : e - hit.chunk.start]), (s, e))
-                     for s, e in sentence_spans(text, hit.chunk.start)), key=lambda t: -t[0])
+                     for s, e in sentence_spans(text, hit.chunk.start)
+                     if text[s - hit.chunk.start : e - hit.chunk.start].rstrip("。.").strip() not in headings),
+                    key=lambda t: -t[0])
     return [span for score, span in scored[:2] if scored and score >= scored[0][0] - margin and score > 0]
+
+
+def _meaning_spans(hit: Hit, claim: str, texts: dict[str, str]) -> list[tuple[int, int]]:
+    """Where the meaning check reads: the closest sentences, then the best one with the next one of its paragraph.
+
+    Example: for ``成都吸纳就业补贴同一人可以重复申领`` the best sentence ``…给予一次性吸纳就业补贴。`` is read together
+    with ``同一人只能享受一次，不得重复申领。``.
+    """
+    spans = _close_sentences(hit, claim)
+    if spans:
+        text, (start, end) = texts.get(hit.chunk.doc_id, ""), spans[0]
+        stop = text.find("\n", end)
+        following = sentence_spans(text[end : stop if stop >= 0 else len(text)], end)
+        if following:
+            spans.append((start, following[0][1]))
+    return spans
 
 
 def _best_sentence(hit: Hit, claim: str) -> tuple[int, int]:

@@ -21,10 +21,11 @@ from itertools import pairwise
 
 from ..text.quantities import fold
 
-# Words that negate or forbid what follows, longest first: matches "不再" in "不再推进", "严禁", "未", "无需".
+# Words that negate or forbid what follows, longest first: matches "不再" in "不再推进", "严禁", "未", "无需", "并非";
+# a bare 非 is a prefix of a noun (非医疗费用, 非法集资), not a negation of the statement.
 _NEGATIVE = re.compile(
-    r"不再|不予|不得|不准|不许|不能|不可|不允许|不需要?|不必|不用|不存在|没有|禁止|严禁|杜绝|停止|取消|暂停|终止|废止|撤销|"
-    r"放弃|拒绝|否认|无需|无须|限制|防止|放开|解除|打破|破除|叫停|取缔|中止|不|未|无|非|免"
+    r"不再|不予|不得|不准|不许|不能|不可|不允许|不需要?|不必|不用|不存在|不是|不会|不要|不应|没有|禁止|严禁|杜绝|停止|取消|暂停|终止|废止|撤销|"
+    r"放弃|拒绝|否认|无需|无须|限制|防止|放开|解除|打破|破除|叫停|取缔|中止|并非|绝非|而非|决非|不|未|无|免"
 )
 # Words of modality among them (must, may, must not): a conflict between them is reported as ``modality``.
 _MODAL = re.compile(
@@ -50,6 +51,9 @@ _HEADING_RUMOUR = re.compile(r"关于[“\"「](.+?)[”\"」]的(?:说法|传�
 # Words that call a statement false: "该信息不实", "谣言", "不属实".
 _FALSE = re.compile(r"不实|谣言|不属实|虚假|失实|并非如此|没有依据|子虚乌有")
 _CLAUSE = re.compile(r"[,;。!?，；。！？:：]")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+# Where what a negation negates ends: a clause or list break, a closing quote ("不是用来炒的”定位" → "用来炒的").
+_NEGATED_END = re.compile(r"[,;。!?，；。！？:：、”」』\"]")
 # Where the words before a sentence's first shared word stop: a clause or list break ("、" in "不可为、法定职责").
 _LEAD_BREAK = re.compile(r"[,;。!?，；。！？:：、]")
 # Reporting frames of a claim that a document never repeats: "辽宁规划提出", "2024年政府工作报告要求".
@@ -131,7 +135,7 @@ def _segments(claim: str, sentence: str) -> tuple[list[tuple[int, int]], list[tu
         sentence_only.append(near(sentence, gap_start if nxt.b - gap_start <= 24 else nxt.b - 6, nxt.b))
     for text, end, out, reach in ((claim, last.a + last.size, claim_only, len(claim)),
                                   (sentence, last.b + last.size, sentence_only, 6)):
-        tail = _CLAUSE.search(text, end)
+        tail = _LEAD_BREAK.search(text, end)
         out.append((end, min(tail.start() if tail else len(text), end + reach)))
     return claim_only, sentence_only, sum(b.size for b in blocks)
 
@@ -141,11 +145,23 @@ def _words(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _own_negatives(text: str, spans: list[tuple[int, int]], other: str) -> list[str]:
-    """Negation words in ``spans`` of ``text`` that ``other`` does not also say with the same next character."""
+    """Negation words in ``spans`` of ``text`` that ``other`` does not also say with the same next character.
+
+    A negation counts only when ``other`` speaks of what it negates: at least half of the bigrams from it to the end
+    of its clause. ``…房子是用来住的,不是用来炒的”定位`` against ``房子是用来住的定位``: ``不是`` negates ``用来炒的``,
+    which the claim does not say, so the two agree.
+    """
     found = []
+    grams = {other[i : i + 2] for i in range(len(other) - 1)}
     for start, end in spans:
         for m in _negatives(text[start:end]):
-            if text[start + m.start() : start + m.end() + 1] not in other:
+            if text[start + m.start() : start + m.end() + 1] in other:
+                continue
+            after = start + m.end()
+            stop = _NEGATED_END.search(text, after)
+            negated = [g for run in _CJK_RUN.findall(text[after : stop.start() if stop else len(text)])
+                       for g in (run[i : i + 2] for i in range(len(run) - 1))]
+            if not negated or sum(g in grams for g in negated) * 2 >= len(negated):
                 found.append(m.group())
     return found
 

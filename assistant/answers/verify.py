@@ -16,6 +16,8 @@ from assistant.text.places import Place, extract_places
 from assistant.text.quantities import Quantity, dimension, extract, fold, qualifiers_conflict, values_agree
 from assistant.types import Mismatch
 
+from .changes import paired_changes
+
 DEFAULT_MIN_OVERLAP = 0.5  # claim bigrams found in the passage below this → "unrelated" (to be calibrated)
 DEFAULT_MIN_CONTEXT = 0.25  # share of a claim value's context bigrams the counterpart's context must have
 LEFT_WINDOW = 8  # characters before a value that say what it measures: 科技型中小企业突破 | 20000家
@@ -29,10 +31,8 @@ PLACE_MIN_SHARED = 5
 MIN_SUBJECT = 0.5  # least share of a claim value's subject words in its counterpart's clause (else another indicator)
 
 # fmt: off
-KIND_LABELS = {
-    "year": "年份", "percent": "百分比", "points": "百分点", "amount": "金额", "count": "数量", "number": "数值",
-    "place": "地点", "qualifier": "限定",
-}
+KIND_LABELS = {"year": "年份", "percent": "百分比", "points": "百分点", "amount": "金额", "count": "数量", "number": "数值",
+               "place": "地点", "qualifier": "限定"}
 _QUALIFIER_WORDS = {
     "at_least": ("", "以上"), "more_than": ("超过", ""), "at_most": ("", "以下"), "less_than": ("低于", ""),
     "about": ("约", ""),
@@ -125,7 +125,7 @@ def _context(folded: str, start: int, end: int, left_window: int = LEFT_WINDOW) 
 
 def _similarity(claim_context: set[str], evidence_context: set[str]) -> float:
     """Share of the claim context found in the evidence context (0.0 when the claim has none)."""
-    return len(claim_context & evidence_context) / len(claim_context) if claim_context else 0.0
+    return len(claim_context & evidence_context) / max(1, len(claim_context))
 
 
 def _display(q: Quantity) -> str:
@@ -165,11 +165,11 @@ def _align_values(cf: str, ef: str, cqs: list[Quantity], eqs: list[Quantity], mi
     when one is alone). Ties go to the wider context (…高新技术产品产值占全省比重达到 | 25%, not …地区生产总值… | 16%).
     """
     cframe, eframe = _governing_years(cf, cqs), _governing_years(ef, eqs)
-    scored = []
+    scored, pairs = [], paired_changes(cf, ef, cqs, eqs)  # 由700元调整为500元: a change repeated pairs first
     for ci, c in enumerate(cqs):
-        if c.kind == "year":
+        if c.kind == "year" or ci in pairs:
             continue
-        same = [ei for ei, e in enumerate(eqs) if dimension(e) == dimension(c)]
+        same = [ei for ei, e in enumerate(eqs) if dimension(e) == dimension(c) and ei not in pairs.values()]
         year = cframe[ci]
         framed = [ei for ei in same if year is not None and (y := eframe[ei]) is not None and eqs[y].value == cqs[year].value]
         cctx, cwide = _context(cf, c.start, c.end), _context(cf, c.start, c.end, 2 * LEFT_WINDOW)
@@ -179,7 +179,6 @@ def _align_values(cf: str, ef: str, cqs: list[Quantity], eqs: list[Quantity], mi
             if sim >= (min_context / 2 if agree or framed else min_context) or len(framed) == 1:
                 wide = _similarity(cwide, _context(ef, e.start, e.end, 2 * LEFT_WINDOW))
                 scored.append((sim + (0.25 if agree else 0.0), wide, ci, ei))
-    pairs: dict[int, int] = {}
     for _, _, ci, ei in sorted(scored, key=lambda t: (-t[0], -t[1], t[2], t[3])):
         if ci not in pairs and ei not in pairs.values():
             pairs[ci] = ei
