@@ -241,7 +241,8 @@ class Settings(BaseSettings):
             "chunker": CHUNKER_VERSION,
             "chunking": self.chunking.model_dump(mode="json"),
             "model": self.embedding.model,
-            "runtime": self.embedding.runtime,
+            # An endpoint (backend "openai") must serve the reference vectors: it shapes the index as the torch runtime.
+            "runtime": self.embedding.runtime if self.embedding.backend == "local" else "torch",
             "prefixes": [self.embedding.query_prefix, self.embedding.passage_prefix],
             "max_seq_length": self.embedding.max_seq_length,
             "bm25_tokens": self.retrieval.bm25_tokens,
