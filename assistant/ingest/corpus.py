@@ -84,6 +84,23 @@ def derive_doc_id(relative: Path) -> str:
     return _ID_UNSAFE.sub("-", stem).strip("-") or "document"
 
 
+# Hashes this process computed, by path, with the file's size and modification time then (a build hashes the corpus
+# to compare it with the index; an unchanged file is not read again).
+_HASHED: dict[str, tuple[int, int, str]] = {}
+
+
+def corpus_file_sha256(path: Path) -> str:
+    """:func:`file_sha256` of a corpus file, reused while the file's size and modification time are unchanged."""
+    stat = path.stat()
+    key = str(path.resolve())
+    cached = _HASHED.get(key)
+    if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
+        return cached[2]
+    digest = file_sha256(path)
+    _HASHED[key] = (stat.st_size, stat.st_mtime_ns, digest)
+    return digest
+
+
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
@@ -146,7 +163,7 @@ def scan(root: Path, uploads: Path | None = None) -> Discovery:
             script=entry.get("script", ""),
             source="upload" if in_uploads else entry.get("source", "corpus"),
         )
-        found.files.append(CorpusFile(path=path, info=info, sha256=file_sha256(path)))
+        found.files.append(CorpusFile(path=path, info=info, sha256=corpus_file_sha256(path)))
     return found
 
 

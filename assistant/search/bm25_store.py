@@ -83,7 +83,7 @@ class Bm25Index(SegmentedStore[Postings]):
     def get(self, chunk_ids: Sequence[str]) -> dict[str, StoredRow]:
         """Stored rows of the live ids among ``chunk_ids``."""
         found = {cid: self.stored_row(seg, row, cid) for seg, row, cid in self.locate(chunk_ids)}
-        for chunk, _ in self.pending:
+        for chunk, _ in self.pending_chunks():
             if chunk.chunk_id in chunk_ids:
                 found[chunk.chunk_id] = StoredRow(chunk.chunk_id, chunk.doc_id, chunk.date, chunk.region, chunk.source)
         return found

@@ -103,7 +103,7 @@ class FaissVectorStore(SegmentedStore[VectorSegment]):
         """Stored rows with their vectors, for the live ids among ``chunk_ids``."""
         found = {cid: self.stored_row(seg, row, cid, np.array(seg.payload.vectors[row]))
                  for seg, row, cid in self.locate(chunk_ids)}
-        for chunk, vector in self.pending:
+        for chunk, vector in self.pending_chunks():
             if chunk.chunk_id in chunk_ids:
                 found[chunk.chunk_id] = StoredRow(chunk.chunk_id, chunk.doc_id, chunk.date, chunk.region, chunk.source,
                                                   vector)

@@ -59,7 +59,10 @@ class SegmentedStore(Generic[P]):
     def __init__(self, root: Path, prefix: str, state: dict[str, Any] | None, verify: bool = True) -> None:
         self.root, self.prefix = root, prefix
         self.segments: list[Segment[P]] = []
-        self.pending: list[tuple[Chunk, Any]] = []
+        # Queued chunks by id (insertion order kept) and the ids of each queued document: deleting a document from the
+        # queue must not scan it, or a first build of many documents turns quadratic.
+        self.pending: dict[str, tuple[Chunk, Any]] = {}
+        self._pending_docs: dict[str, list[str]] = {}
         for record in (state or {}).get("segments", []):
             if verify:
                 verify_segment(root, record)
@@ -86,7 +89,13 @@ class SegmentedStore(Generic[P]):
     # ----- the protocol's bookkeeping -----
     def _queue(self, chunks: Sequence[Chunk], items: Sequence[Any]) -> None:
         self.delete(c.chunk_id for c in chunks)
-        self.pending.extend(zip(chunks, items, strict=True))
+        for chunk, item in zip(chunks, items, strict=True):
+            self.pending[chunk.chunk_id] = (chunk, item)
+            self._pending_docs.setdefault(chunk.doc_id, []).append(chunk.chunk_id)
+
+    def pending_chunks(self) -> list[tuple[Chunk, Any]]:
+        """The queued chunks with their items, in the order they were queued."""
+        return list(self.pending.values())
 
     def delete(self, chunk_ids: Iterable[str] = (), doc_id: str | None = None) -> int:
         """Delete chunks by id and/or every chunk of a document; return how many were deleted."""
@@ -97,9 +106,15 @@ class SegmentedStore(Generic[P]):
             if rows:
                 segment.rows.dead = segment.rows.with_dead(rows)
                 deleted += len(rows)
-        kept = [(c, item) for c, item in self.pending if c.chunk_id not in ids and c.doc_id != doc_id]
-        deleted += len(self.pending) - len(kept)
-        self.pending = kept
+        queued = ids & self.pending.keys()
+        if doc_id is not None:
+            queued |= set(self._pending_docs.pop(doc_id, ()))
+        for chunk_id in queued:
+            chunk, _ = self.pending.pop(chunk_id)
+            siblings = self._pending_docs.get(chunk.doc_id)
+            if siblings and chunk_id in siblings:
+                siblings.remove(chunk_id)
+        deleted += len(queued)
         if deleted:
             self._changed()
         return deleted
@@ -122,7 +137,7 @@ class SegmentedStore(Generic[P]):
     @staticmethod
     def stored_row(segment: Segment[P], row: int, chunk_id: str, vector: np.ndarray | None = None) -> StoredRow:
         """The stored fields of a row, from the segment's document table."""
-        doc = next(d for d in segment.rows.docs if d.start <= row < d.end)
+        doc = segment.rows.doc_of(row)
         return StoredRow(chunk_id, doc.doc_id, doc.date, doc.region, doc.source, vector)
 
     def allowed_rows(self, segment: Segment[P], filters: Filters | None) -> np.ndarray | None:
@@ -132,10 +147,10 @@ class SegmentedStore(Generic[P]):
     def commit(self) -> dict[str, Any]:
         """Write pending chunks as a new segment, compact, and return the state for the manifest."""
         if self.pending:
-            chunks = [c for c, _ in self.pending]
-            order = order_by_document(chunks)
-            self._add_segment([chunks[i] for i in order], [self.pending[i][1] for i in order])
-            self.pending = []
+            queued = self.pending_chunks()
+            order = order_by_document([c for c, _ in queued])
+            self._add_segment([queued[i][0] for i in order], [queued[i][1] for i in order])
+            self.pending, self._pending_docs = {}, {}
         self._compact()
         self._changed()
         return self.state()

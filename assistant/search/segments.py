@@ -19,6 +19,7 @@ import secrets
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,16 @@ def write_json(path: Path, data: Any) -> None:
         os.fsync(handle.fileno())
 
 
+# Segments this process has checked, with the size and modification time of each file then: a segment is immutable,
+# so while its files' stats are unchanged it is not hashed again (a build checks the index, then opens it).
+_VERIFIED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
+
+
+def _stats(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    return tuple(sorted((p.relative_to(folder).as_posix(), (s := p.stat()).st_size, s.st_mtime_ns)
+                        for p in folder.rglob("*") if p.is_file()))
+
+
 def verify_segment(root: Path, record: dict[str, Any]) -> None:
     """Check that a segment's files exist with their recorded checksums, and that no file was added.
 
@@ -77,16 +88,21 @@ def verify_segment(root: Path, record: dict[str, Any]) -> None:
     expected: dict[str, str] = record["files"]
     if not folder.is_dir():
         raise CorruptIndexError(f"Index segment {SEGMENTS_DIR}/{record['name']} is missing.")
+    key = (str(folder.resolve()), json.dumps(expected, sort_keys=True))
+    stats = _stats(folder)
+    if _VERIFIED.get(key) == stats:
+        return
     for name, digest in expected.items():
         path = folder / name
         if not path.is_file():
             raise CorruptIndexError(f"Index file {SEGMENTS_DIR}/{record['name']}/{name} is missing.")
         if file_sha256(path) != digest:
             raise CorruptIndexError(f"Index file {SEGMENTS_DIR}/{record['name']}/{name} is corrupt (checksum differs).")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    present = {name for name, _, _ in stats}
     if present - set(expected):
         extra = sorted(present - set(expected))[0]
         raise CorruptIndexError(f"Index file {SEGMENTS_DIR}/{record['name']}/{extra} was not written by a build.")
+    _VERIFIED[key] = stats
 
 
 def remove_segments(root: Path, keep: Iterable[str]) -> list[str]:
@@ -133,20 +149,26 @@ class Filters:
 
     def accepts(self, doc: DocRow) -> bool:
         """Whether a document's chunks pass these filters (region matched on the normalized name)."""
-        from ..text.script import normalize
-
         if self.doc_ids and doc.doc_id not in self.doc_ids:
             return False
         if doc.doc_id in self.exclude_doc_ids:
             return False
         if self.sources and doc.source not in self.sources:
             return False
-        if self.region and normalize(self.region) not in normalize(doc.region):
+        if self.region and _normalized(self.region) not in _normalized(doc.region):
             return False
         since, until = pad_date(self.since, high=False), pad_date(self.until, high=True)
         if since and (not doc.date or pad_date(doc.date, high=True) < since):
             return False
         return not (until and (not doc.date or pad_date(doc.date, high=False) > until))
+
+
+@lru_cache(maxsize=65536)
+def _normalized(text: str) -> str:
+    """A region name in matching form (cached: filters compare every document's region on every query)."""
+    from ..text.script import normalize
+
+    return normalize(text)
 
 
 def valid_date(text: str) -> bool:
@@ -164,6 +186,7 @@ def valid_date(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=65536)
 def pad_date(date: str, high: bool) -> str:
     """Complete a partial date for comparison: ``2021-02`` → ``2021-02-01`` (low) or ``2021-02-31`` (high)."""
     if not date:
@@ -213,6 +236,8 @@ class SegmentRows:
     docs: list[DocRow]
     dead: np.ndarray  # sorted int64 row numbers
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
+    _docs_by_id: dict[str, DocRow] | None = field(default=None, repr=False)
+    _starts: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def write(cls, folder: Path, chunks: Sequence[Chunk]) -> None:
@@ -255,11 +280,23 @@ class SegmentRows:
     def rows_of(self, chunk_ids: Iterable[str] = (), doc_id: str | None = None) -> list[int]:
         """Live rows holding the given chunk ids and/or the chunks of ``doc_id``."""
         rows = {p for cid in chunk_ids if (p := self.position(cid)) is not None}
-        for doc in self.docs:
-            if doc.doc_id == doc_id:
-                rows.update(range(doc.start, doc.end))
-        dead = set(self.dead.tolist())
-        return sorted(rows - dead)
+        doc = self._doc_map().get(doc_id) if doc_id is not None else None
+        if doc is not None:
+            rows.update(range(doc.start, doc.end))
+        if not rows:
+            return []
+        return sorted(rows - set(self.dead.tolist()))
+
+    def _doc_map(self) -> dict[str, DocRow]:
+        if self._docs_by_id is None:
+            self._docs_by_id = {d.doc_id: d for d in self.docs}
+            self._starts = np.asarray([d.start for d in self.docs], dtype=np.int64)
+        return self._docs_by_id
+
+    def doc_of(self, row: int) -> DocRow:
+        """The document a row belongs to (binary search over the document table)."""
+        self._doc_map()
+        return self.docs[int(np.searchsorted(self._starts, row, side="right")) - 1]
 
     def with_dead(self, rows: Iterable[int]) -> np.ndarray:
         """The dead rows after also deleting ``rows``."""
