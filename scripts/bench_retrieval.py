@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.pipeline import Assistant, passage_for_embedding
+from assistant.search.bridge import load_bridge
 from assistant.settings import load_settings
 
 
@@ -63,11 +64,16 @@ def main() -> None:
         started = time.perf_counter()
         assistant.embedder.embed_passages(sample)
         throughput = len(sample) / (time.perf_counter() - started)
+        started = time.perf_counter()
+        load_bridge()  # the dictionary bridge is read on the first English question: timed apart
+        bridge_s = time.perf_counter() - started
         print(f"machine: {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f}; model "
-              f"{assistant.embedder.model_id}; fusion {settings.retrieval.fusion}, keyword tokens "
-              f"{settings.retrieval.bm25_tokens}, expansion {settings.retrieval.expansion}\n")
+              f"{assistant.embedder.model_id}; fusion {settings.retrieval.fusion} (dense scale "
+              f"{settings.retrieval.dense_scale}), keyword tokens {settings.retrieval.bm25_tokens}, expansion "
+              f"{settings.retrieval.expansion}, dictionary bridge {settings.retrieval.bridge}\n")
         print("| measure | value |\n|---|---|")
         print(f"| model load (first query) | {load_s:.1f} s |")
+        print(f"| dictionary bridge load (first English question) | {bridge_s:.1f} s |")
         print(f"| cold build ({cold.documents} documents, {cold.chunks} chunks, model loaded) | {cold.seconds:.1f} s |")
         print(f"| warm build, nothing changed | {warm.seconds:.2f} s |")
         print(f"| embedding throughput (batch {settings.embedding.batch_size}) | {throughput:.1f} passages/s |")

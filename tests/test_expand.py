@@ -100,3 +100,24 @@ def test_colloquial_question_finds_the_official_passage_with_the_real_model(real
     hits = real_assistant.search(question, k=5)
     assert any("医保" in normalize(h.chunk.text) or "异地就医" in normalize(h.chunk.text) for h in hits[:3])
     assert all(h.dense_score is not None and -1.0 <= h.dense_score <= 1.0 for h in hits)  # still the e5 cosine
+
+
+@pytest.mark.parametrize("question,expanded", [
+    ("gdp of liaoning", "of 地区生产总值 生产总值 GDP 辽宁"),  # translated English words leave the query
+    ("辽宁的gdp是多少", "辽宁的 是多少 地区生产总值 生产总值 GDP"),
+    ("辽宁数字经济占比多少", "辽宁数字经济占比多少"),  # nothing matched: unchanged
+    ("suburban gdp", "suburban 地区生产总值 生产总值 GDP"),  # whole words only
+])
+def test_replace_english_drops_translated_words(question, expanded):
+    assert expand_query(normalize(question), load_terms(), replace=True) == expanded
+
+
+def test_keyword_query_starts_with_the_question_unless_replacing(tmp_path: Path, small_corpus: Path):
+    """Callers read the added terms after the question (refusal's topic terms); search itself replaces."""
+    assistant = Assistant(make_settings(tmp_path, small_corpus))
+    assistant.build()
+    assistant.open_index()
+    question = "how many 5g base stations will shenyang build"
+    assert assistant.retriever.keyword_query(question).startswith(question + " ")
+    replaced = assistant.retriever.keyword_query(question, replace_english=True)
+    assert "shenyang" not in replaced and "沈阳" in replaced.split() and replaced.startswith("will ")

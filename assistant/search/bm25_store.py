@@ -123,6 +123,21 @@ class Bm25Index(SegmentedStore[Postings]):
         unknown = math.log(1 + (stats.n + 0.5) / 0.5)
         return float(sum(stats.idf(t) or unknown for t in tokens))
 
+    def term_idf(self, term_norm: str) -> float:
+        """How specific a term is in the index: 0 unless every token of it is indexed, else their largest IDF.
+
+        The dictionary bridge adds only terms with a non-zero value. For a two-character term with bigram tokens this
+        is the term's own IDF; for a longer one its tokens' (a term whose bigrams all occur, but never together, still
+        counts).
+        Example: ``就业`` over the bundled corpus → about 3.3; ``乔布斯`` → 0.
+        """
+        tokens = tokenize(term_norm, self.mode)
+        if not tokens or not self.segments:
+            return 0.0
+        stats = self.stats
+        idfs = [stats.idf(t) for t in tokens]
+        return 0.0 if min(idfs) == 0 else max(idfs)
+
 
 class _RowRef(NamedTuple):
     """A row of an existing segment's postings, carried through compaction without re-tokenizing."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = ["BUNDLED_TERMS", "TermTable", "expand_query", "load_terms"]
 log = logging.getLogger(__name__)
 BUNDLED_TERMS = Path(__file__).with_name("terms.toml")
 SECTIONS = ("colloquial", "english")
+_LATIN_WORD = re.compile(r"[a-z]{2,}")  # an English word left for the dictionary bridge, e.g. "urban"
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,24 @@ class TermTable:
         Example: ``老房子改造有补贴吗`` → ``['老旧小区改造', '城市更新']``;
         ``gdp growth of liaoning`` → ``['地区生产总值', '生产总值', 'GDP', '增长', '辽宁']``.
         """
+        return self.match(query_norm)[0]
+
+    def match(self, query_norm: str) -> tuple[list[str], str]:
+        """The terms of :meth:`terms` and the question's English left unmatched (matched keys blanked out).
+
+        Example: ``gdp growth of liaoning`` → ``(['地区生产总值', '生产总值', 'GDP', '增长', '辽宁'], '  of  ')``.
+        """
         found: list[str] = []
         text = query_norm.lower()
         if self._cjk is not None:  # type: ignore[attr-defined]
             for match in self._cjk.finditer(text):  # type: ignore[attr-defined]
                 found += self.colloquial[match.group()]
+        rest = text
         if self._latin is not None:  # type: ignore[attr-defined]
             for match in self._latin.finditer(text):  # type: ignore[attr-defined]
                 found += self.english[match.group()]
-        return list(dict.fromkeys(found))
+            rest = self._latin.sub(" ", text)  # type: ignore[attr-defined]
+        return list(dict.fromkeys(found)), rest
 
 
 def _read(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
@@ -112,11 +123,33 @@ def load_terms(user_file: Path | None = None) -> TermTable:
     return _load(str(user_file), mtime)
 
 
-def expand_query(query_norm: str, table: TermTable) -> str:
+def expand_query(query_norm: str, table: TermTable, bridge: Callable[[str], tuple[list[str], list[str]]] | None = None,
+                 replace: bool = False) -> str:
     """The question with the official terms of its everyday or English words appended (unchanged when none).
 
-    Terms the question already contains are not added again.
-    Example: ``上学难怎么解决`` → ``上学难怎么解决 学位 义务教育``.
+    Args:
+        query_norm: The normalized question.
+        table: The term table (it goes first).
+        bridge: Chinese terms for the English words the table left, and the words they stand for
+            (:meth:`assistant.search.bridge.Bridge.match`); ``None``: the table only.
+        replace: Drop the English words that a term stands for, so that only the words left untranslated count
+            as unknown (lower case then).
+
+    Returns:
+        The keyword query. Terms the question already contains are not added again.
+
+    Example: ``上学难怎么解决`` → ``上学难怎么解决 学位 义务教育``; ``gdp of liaoning`` with ``replace`` →
+    ``of 地区生产总值 生产总值 GDP 辽宁``.
     """
-    extra = [t for t in table.terms(query_norm) if t.lower() not in query_norm.lower()]
-    return f"{query_norm} {' '.join(extra)}" if extra else query_norm
+    found, rest = table.match(query_norm)
+    used: list[str] = []
+    if bridge is not None and _LATIN_WORD.search(rest):
+        terms, used = bridge(rest)
+        found += terms
+    base = query_norm
+    if replace and (found or used):
+        for word in used:  # whole words only: "urban" in "urban jobs", not in "suburban"
+            rest = re.sub(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", " ", rest, count=1)
+        base = " ".join(rest.split())
+    extra = [t for t in dict.fromkeys(found) if t.lower() not in base.lower()]
+    return f"{base} {' '.join(extra)}".strip() if extra else base

@@ -11,6 +11,7 @@ from ..errors import QueryError
 from ..settings import Settings
 from ..text.script import normalize
 from ..types import Hit
+from .bridge import load_bridge
 from .embed import Embedder
 from .expand import expand_query, load_terms
 from .fusion import calibrated, rrf, top, weighted
@@ -74,7 +75,7 @@ class Retriever:
         keyword: dict[str, float] = {}
         if mode in ("dense", "hybrid"):
             dense = dict(self.index.vectors.search(self.query_vector(query_norm), n, filters or None))
-        keyword_query = self.keyword_query(query_norm)
+        keyword_query = self.keyword_query(query_norm, self.settings.replace_english)
         if mode in ("bm25", "hybrid"):
             keyword = dict(self.index.keyword.search(keyword_query, n, filters or None))
         mass = getattr(self.index.keyword, "query_mass", None)  # stores that cannot tell fall back to min-max
@@ -103,16 +104,28 @@ class Retriever:
             for rank, (cid, score) in enumerate(((c, s) for c, s in best if c in chunks), start=1)
         ]
 
-    def keyword_query(self, query_norm: str) -> str:
+    def keyword_query(self, query_norm: str, replace_english: bool = False) -> str:
         """The keyword index's query: the question plus the official terms of its everyday or English words.
 
         Example: ``老房子改造有补贴吗`` → ``老房子改造有补贴吗 老旧小区改造 城市更新`` (unchanged with
-        ``retrieval.expansion`` off).
+        ``retrieval.expansion`` off). English words the term table leaves go through the dictionary bridge
+        (``retrieval.bridge``). With ``replace_english`` (what :meth:`search` passes from
+        ``retrieval.replace_english``) the English words a term stands for are dropped: ``gdp of liaoning`` →
+        ``of 地区生产总值 生产总值 GDP 辽宁``; without it the result always starts with the question.
         """
         if not self.settings.expansion:
             return query_norm
         user_file = Path(self.settings.expansion_file) if self.settings.expansion_file else None
-        return expand_query(query_norm, load_terms(user_file))
+        return expand_query(query_norm, load_terms(user_file), self._bridge if self.settings.bridge else None,
+                            replace_english)
+
+    def _bridge(self, english: str) -> tuple[list[str], list[str]]:
+        """Chinese terms of the dictionary bridge for English words, only terms this index holds (see :mod:`.bridge`).
+
+        Example: ``urban jobs`` → ``(['城市', '就业'], ['urban', 'jobs'])`` over the bundled corpus.
+        """
+        known = getattr(self.index.keyword, "term_idf", None)  # a store that cannot tell keeps every candidate
+        return load_bridge().match(english, known, self.settings.bridge_terms)
 
     def _cosines(self, query_norm: str, chunk_ids: list[str]) -> dict[str, float]:
         """Cosine of the query with chunks the dense list did not return (read from the vector store)."""
