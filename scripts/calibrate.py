@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from assistant.answers.service import english_terms
+from assistant.answers.service import query_terms
 from assistant.evaluation.bench import load_questions
 from assistant.evaluation.evaluate import corpus_settings, load_eval_set
 from assistant.evaluation.external import ExcludingAssistant, _open
@@ -61,7 +61,7 @@ def _ask_rows(assistant: Assistant, corpus: str, items: list, search: Callable) 
     rows = []
     for item_id, split, question, should_refuse, filters in items:
         hits = search(question, filters)
-        terms = english_terms(assistant.retriever, question)
+        terms = query_terms(assistant.retriever, question)
         evidence = assistant.extractor.evidence(question, hits, None, texts, documents, terms)
         rows.append(Row(corpus, item_id, split, should_refuse, evidence.features, bool(evidence.scope_mismatch),
                         bool(evidence.extra.get("noise"))))
@@ -102,8 +102,12 @@ def collect(settings: Settings, bench: Path | None, bench_limit: int) -> list[Ro
 
 
 def fit(rows: list[Row], weights: dict[str, float], l2: float) -> dict[str, float]:
-    """L2-regularized, corpus-weighted logistic regression of "answerable" on the features (noise rows left out)."""
-    chosen = [r for r in rows if not r.noise]
+    """L2-regularized, corpus-weighted logistic regression of "answerable" on the features.
+
+    Noise rows and scope-notice rows are left out: the pipeline refuses them whatever their support, and a
+    scope-notice row's evidence is on the topic by construction (the figure for another year or place).
+    """
+    chosen = [r for r in rows if not r.noise and not r.notice]
     x = np.array([[r.features[f] for f in REFUSAL_FEATURES] for r in chosen])
     y = np.array([0.0 if r.should_refuse else 1.0 for r in chosen])
     counts = {c: sum(1 for r in chosen if r.corpus == c) for c in {r.corpus for r in chosen}}
@@ -144,15 +148,19 @@ def scores(rows: list[Row], weights: dict[str, float], threshold: float) -> dict
 
 def choose_threshold(tune: list[Row], weights: dict[str, float], max_false_refusal: float) -> float:
     """The refusal threshold: the middle of the thresholds whose mean refusal F1 over the policy groups' tune items
-    (dev, trust, policy_synth, each apart) is within 0.01 of the best, among those that keep every group's false
-    refusal rate within ``max_false_refusal``. The tune sets are small (one item moves F1 by about 0.015), so the
-    near-best thresholds form a plateau; its middle is the choice least tied to single items.
+    (dev, trust, policy_synth, each apart) is within 0.01 of the best, among those that keep the false refusal rate
+    of those groups' answerable tune items taken together within ``max_false_refusal`` (and each group's within twice
+    that). The tune sets are small (one item moves F1 by about 0.015; one false refusal of trust's 22 answerable tune
+    items is 4.5%, so the bar is on the pooled 116), and the near-best thresholds form a plateau; its middle is the
+    choice least tied to single items.
     """
     by_group = {g.split()[0]: rows for g, rows in groups(tune).items() if g.split()[0] in POLICY_GROUPS}
+    pooled = [r for rows in by_group.values() for r in rows]
     candidates = []
     for threshold in [t / 100 for t in range(10, 91)]:
         results = [scores(rows, weights, threshold) for rows in by_group.values()]
-        if all(s["false_refusal"] <= max_false_refusal for s in results):
+        if scores(pooled, weights, threshold)["false_refusal"] <= max_false_refusal and all(
+                s["false_refusal"] <= 2 * max_false_refusal for s in results):
             candidates.append((sum(s["f1"] for s in results) / len(results), threshold))
     if not candidates:
         return 0.5

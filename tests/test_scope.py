@@ -2,10 +2,11 @@
 
 import pytest
 
-from assistant.answers.evidence import Sentence
-from assistant.answers.scope import EvidenceScope, evidence_scope, indicator_mismatch, scope_mismatches
+from assistant.answers.evidence import Sentence, analyze, spans_of
+from assistant.answers.scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator_mismatch, scope_mismatches
 from assistant.text.periods import Period
 from assistant.text.scope import indicator_of, place_names, question_scope
+from assistant.text.script import normalize
 from assistant.types import Chunk, DocumentInfo, Hit
 
 
@@ -94,8 +95,29 @@ def test_a_policy_holds_for_the_cities_of_its_province_a_figure_does_not():
         ("5G基站", "新建5G基站6000个以上。", None),
         ("养老院床位", "新增养老床位2000张。", None),  # a paraphrase shares the modifier
         ("数控机床本地配套率", "数控机床行业营业收入争取达到200亿元,本地配套率达55%。", None),
+        ("4G基站", "新建5g基站6000个以上,开发“5g+工业互联网”等示范场景。", "5g基站"),  # 5G is a word, not a number
+        ("5G基站", "新建5g基站6000个以上,开发“5g+工业互联网”等示范场景。", None),  # letter case does not matter
     ],
 )
 def test_indicator_mismatch(indicator, sentence, found):
-    result = indicator_mismatch(indicator, sentence, "")
+    result = indicator_mismatch(indicator, normalize(sentence), "")
+    assert (result["found"] if result else None) == found
+    if result:
+        assert result["asked"] == indicator
+
+
+@pytest.mark.parametrize(
+    "question,sentence,found",
+    [
+        # The sentence names 城中村, but its figure stands in a clause about 老旧小区.
+        ("2024年辽宁要改造多少个城中村？", "穩步推進城中村改造,加快城市地下管網改造,改造老舊小區700個、老舊管網4600公裏。",
+         "老旧小区"),
+        ("2024年辽宁要改造多少个老旧小区？", "穩步推進城中村改造,加快城市地下管網改造,改造老舊小區700個、老舊管網4600公裏。",
+         None),
+        ("沈阳2021年要新建多少个5G基站？", "新建5G基站6000个以上,开发“5G+工业互联网”等示范场景。", None),
+    ],
+)
+def test_a_figure_in_a_clause_about_another_indicator(question, sentence, found):
+    asked = analyze(question)
+    result = indicator_elsewhere(asked.scope.indicator, sentence, spans_of(asked, sentence, in_note=False))
     assert (result["found"] if result else None) == found

@@ -43,7 +43,8 @@ class Extractor:
             dense_cosines: Unused (kept for callers; the hits carry their cosines).
             texts: Cleaned document texts by doc id (quotes are cut from them).
             documents: Document metadata (date, region, title: the scope of each figure).
-            terms: Official Chinese terms for an English question's words (the retriever's term table): its topic.
+            terms: Official Chinese terms of the question's words (the retriever's query expansion): an English
+                question's topic, a Chinese question's alternative wording (芯片 → 集成电路).
 
         Returns:
             The ranked sentences (the answer's first, scope-fitting ones before others), support, features, the

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from ..settings import REFUSAL_FEATURES, AnswerSettings
 from ..text.script import normalize
 from ..types import DocumentInfo, Hit
-from .evidence import Coverage, IdfTable, Question, Scored
-from .scope import EvidenceScope, evidence_scope, indicator_mismatch, scope_mismatches
+from .evidence import Coverage, IdfTable, Question, Scored, spans_of
+from .scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator_mismatch, scope_mismatches
 
 FEATURES = REFUSAL_FEATURES  # the support model's features, in the order of ``answer.refusal_weights``
 # How much a scope-matching sentence may trail the best one and still answer instead of it.
@@ -34,13 +34,14 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
     share of the topic no chunk has; ``quote``: how much of the phrases the question quotes (a section name) the
     hits hold; ``short``: under 3 topic bigrams, or under 3 words in Latin script (noise, greetings).
     """
-    top = [s for s in scored if s.rank < 3]
+    # An English question's words reach the passages through translations, which rank them loosely: all hits count.
+    top = [s for s in scored if s.rank < (3 if question.script != "latin" else len(hits))]
     topic = max((s.topic for s in top), default=0.0)
     fit_topic = max((s.topic * s.fit for s in top), default=0.0) if question.asks != "other" else topic
     lexical = 0.0
     for hit in hits[:3]:
         heading = " ".join(hit.chunk.section_path)
-        lexical = max(lexical, cover(question.wanted, heading + " " + hit.chunk.text_norm))
+        lexical = max(lexical, cover(question.wanted, heading + " " + hit.chunk.text_norm, question.extra))
     cosines = [h.dense_score or 0.0 for h in hits]
     dense = max(cosines[:3], default=0.0)
     latin = float(question.script == "latin")
@@ -105,7 +106,8 @@ def choose(question: Question, scored: Sequence[Scored], texts: dict[str, str],
         found = scope_mismatches(scope, scopes[key], strict) if not scope.empty else []
         if question.asks == "figure" and question.scope.indicator:
             heading = " ".join(item.sentence.hit.chunk.section_path)
-            other = indicator_mismatch(question.scope.indicator, item.sentence.norm, heading)
+            other = indicator_mismatch(question.scope.indicator, item.sentence.norm, heading) or indicator_elsewhere(
+                question.scope.indicator, item.sentence.text, spans_of(question, item.sentence.text, False))
             if other:
                 found.append(other)
         return found

@@ -17,11 +17,14 @@ from ..text.quantities import fold
 from ..text.scope import PROVINCE_OF, Scope, place_names
 from ..text.script import normalize
 from ..types import DocumentInfo
+from .asks import Span, slot_window
 from .evidence import Sentence
 
 # Where a year stops framing the sentences after it in a paragraph: a list item ("二是", "(三)", "3.").
 _RESET = re.compile(r"(?<![\u3400-\u9fff])[一二三四五六七八九十]是|\([一二三四五六七八九十\d]{1,2}\)|(?:^|[。;])\d{1,2}[.、]")
 _LEVELS = ("province", "city")
+# A clause break (after folding): the clause before a figure names what it counts.
+_CLAUSE = re.compile(r"[,;:。!?，；：、]")
 # A stretch of an indicator's characters in a sentence: CJK, Latin letters and digits.
 _WORD = re.compile(r"[\u3400-\u9fffA-Za-z0-9]+")
 # Verbs before an indicator in a sentence: matches "新增" in "新增保障性租赁住房".
@@ -137,6 +140,23 @@ def scope_mismatches(scope: Scope, evidence: EvidenceScope, figure: bool = True)
     return out
 
 
+def indicator_elsewhere(indicator: str, sentence: str, spans: list[Span]) -> dict[str, str] | None:
+    """An ``indicator`` mismatch when a sentence names the indicator, but its figures stand in clauses about another.
+
+    Example: ``城中村`` asked, ``穩步推進城中村改造,加快城市地下管網改造,改造老舊小區700個`` → the figure's clauses
+    (:func:`.asks.slot_window`) say 老旧小区: ``{"kind": "indicator", "asked": "城中村", "found": "老旧小区"}``.
+    """
+    figures, lower = [span for span in spans if span.fit >= 1], indicator.lower()
+    if len(indicator) < 2 or not figures or lower not in normalize(sentence).lower():
+        return None
+    if any(lower in normalize(slot_window(sentence, span)).lower() for span in figures):
+        return None
+    span = figures[0]
+    clause = _CLAUSE.split(fold(sentence)[: span.start])[-1]
+    found = _VERBS.sub("", normalize(clause))[-8:]
+    return {"kind": "indicator", "asked": indicator, "found": found} if len(found) >= 2 else None
+
+
 def indicator_mismatch(indicator: str, sentence_norm: str, heading_norm: str) -> dict[str, str] | None:
     """An ``indicator`` mismatch when a figure sentence states a neighbouring indicator, not the one asked.
 
@@ -147,12 +167,12 @@ def indicator_mismatch(indicator: str, sentence_norm: str, heading_norm: str) ->
     Example: ``共有产权住房`` vs ``新增保障性租赁住房5万套`` → ``{"kind": "indicator", "asked": "共有产权住房",
     "found": "保障性租赁住房"}``; ``5G基站`` vs ``新建5G基站6000个`` → None.
     """
-    context = sentence_norm + " " + heading_norm
-    head, modifier = indicator[-2:], indicator[:-2]
+    context, lower = (sentence_norm + " " + heading_norm).lower(), indicator.lower()
+    head, modifier = lower[-2:], lower[:-2]
     grams = {modifier[i : i + 2] for i in range(len(modifier) - 1)}
-    if len(indicator) < 4 or indicator in context or sum(1 for g in grams if g in context) > len(grams) / 3:
+    if len(indicator) < 4 or lower in context or sum(1 for g in grams if g in context) > len(grams) / 3:
         return None
-    for word in _WORD.findall(re.sub(r"\d[\d.,%万亿]*", " ", sentence_norm)):
+    for word in _WORD.findall(re.sub(r"\d[\d.,%万亿]*(?![\dA-Za-z])", " ", sentence_norm)):  # 5G stays a word
         if head in word:
             found = _VERBS.sub("", word[: word.rindex(head) + 2])
             if len(found) > 3:

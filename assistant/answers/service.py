@@ -14,7 +14,7 @@ from dataclasses import replace
 from ..search.index import IndexSnapshot
 from ..search.retrieve import Filters, Retriever
 from ..settings import Settings
-from ..text.script import detect_script, normalize
+from ..text.script import normalize
 from ..types import Answer, Hit, Verdict
 from .answer import Extractor, idf_table
 from .claims import check_claim
@@ -29,13 +29,12 @@ JUDGE_BAND = (-0.2, 0.3)
 UPLOADS = Filters(sources=("upload",))
 
 
-def english_terms(retriever: Retriever, question: str) -> list[str]:
-    """The Chinese official terms the retriever's term table gives an English question's words (``[]`` otherwise).
+def query_terms(retriever: Retriever, question: str) -> list[str]:
+    """The Chinese official terms the retriever's query expansion gives a question's words (``[]`` when none).
 
-    Example: ``How many 5G base stations will Shenyang build?`` → ``['5G基站', '基站', '沈阳', …]``.
+    Example: ``How many 5G base stations will Shenyang build?`` → ``['5G基站', '基站', '沈阳', …]``;
+    ``辽宁的芯片产业到2025年要做到多大规模？`` → ``['集成电路']``.
     """
-    if detect_script(question) != "latin":
-        return []
     norm = normalize(question)
     return [t for t in retriever.keyword_query(norm)[len(norm) :].split() if not t.isascii()]
 
@@ -106,7 +105,7 @@ class AnswerService:
         texts = self.snapshot.document_texts()
         documents = self.snapshot.documents
         extractor = self.extractor
-        evidence = extractor.evidence(query, hits, None, texts, documents, english_terms(self.retriever, query))
+        evidence = extractor.evidence(query, hits, None, texts, documents, query_terms(self.retriever, query))
         evidence = self._judged(query, evidence)
         if backend == "extractive":
             return extractor.answer(question, evidence, documents, "extractive", hits, texts)

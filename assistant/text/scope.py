@@ -63,7 +63,7 @@ _ENGLISH_PLACE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ENGLISH_PLAC
 # A count question's indicator after 多少 + measure word: matches "5G基站" in "新建多少个5G基站", "共有产权住房" in
 # "新增多少套共有产权住房".
 _AFTER_HOW_MANY = re.compile(
-    r"(?:多少|几)(?:万|亿)?[个家户项座所名人条种次件处台辆艘架只张头套部本场支位门届块株列节亩吨元公里千米平方米]*"
+    r"(?:多少|几)(?:万|亿)?(?:个月|[个家户项座所名人条种次件处台辆艘架只张头套部本场支位门届块株列节亩吨元公里千米平方米年天])*"
     r"(?P<ind>[\u4e00-\u9fffA-Za-z0-9]{2,14})")
 # The indicator before a value question: matches "常住人口城镇化率" in "常住人口城镇化率的目标是多少".
 _BEFORE_HOW_MUCH = re.compile(
