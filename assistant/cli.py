@@ -256,7 +256,12 @@ def search(ctx: click.Context, query: str | None, k: int | None, mode: str | Non
 
 
 def _render_answer(result: dict) -> str:
+    from .prompts import UI_RESOLVED
+
     lines = [result["answer"]]
+    resolved = result.get("resolved_question")
+    if resolved and resolved != result["question"].strip() and not result.get("needs_clarification"):
+        lines.insert(0, UI_RESOLVED.format(question=resolved))
     label = "最接近的章节" if result["refused"] else "引用"
     if result["citations"]:
         lines.append(f"\n{label}:")
@@ -274,11 +279,24 @@ def _render_answer(result: dict) -> str:
 @click.argument("question", required=False)
 @click.option("--backend", type=click.Choice(["extractive", "openai", "local"]), default=None, help="Answer backend.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.option("--conversation", is_flag=True, help="The lines of standard input form one conversation: each question "
+              "may be a follow-up to the ones before (那辽宁全省呢？, 十四五期间呢？).")
 @click.pass_context
-def ask(ctx: click.Context, question: str | None, backend: str | None, as_json: bool) -> None:
-    """Answer a question with citations; with no QUESTION, read one per line from standard input."""
+def ask(ctx: click.Context, question: str | None, backend: str | None, as_json: bool, conversation: bool) -> None:
+    """Answer a question with citations; with no QUESTION, read one per line from standard input.
+
+    Every answer carries resolved_question: what was asked once the conversation is taken in (with --conversation)
+    or the question itself. A follow-up with nothing to attach to gets needs_clarification: true.
+    """
     assistant = _ready_assistant(ctx, **{"answer.backend": backend})
-    _batch(question, "question", lambda q: assistant.ask(q).to_dict(), _render_answer, as_json)
+    history: list[Any] = []
+
+    def handle(text: str) -> dict[str, Any]:
+        answer = assistant.ask(text, history if conversation else None)
+        history.append(answer)
+        return answer.to_dict()
+
+    _batch(question, "question", handle, _render_answer, as_json)
 
 
 def _render_verdict(result: dict) -> str:

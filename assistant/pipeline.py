@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -254,15 +254,20 @@ class Assistant:
             raise QueryError(f"The {what} is {len(text):,} characters long; the limit is {limit:,} "
                              "(answer.max_question_chars). Shorten it to the part you want answered.")
 
-    def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str | Answer] | None = None, backend: str | None = None) -> Answer:
         """Answer a question with citations, or refuse with the closest sections.
 
         Official documents answer first; an uploaded document answers only when they say nothing (marked as such),
-        and an upload that disagrees with the official answer is listed under ``conflicts``.
+        and an upload that disagrees with the official answer is listed under ``conflicts``. Every answer carries
+        ``resolved_question`` (the question itself when it stands alone); a follow-up with nothing to attach to
+        (``那辽宁全省呢？`` first, ``还有呢？``) gets ``needs_clarification: true`` and a request to say more.
 
         Args:
             question: The question in simplified or traditional Chinese, or English.
-            history: Earlier questions of the conversation, oldest first (for follow-ups like "那沈阳呢？").
+            history: The conversation so far, oldest first (the last 10 are used): the earlier questions as typed
+                (resolved turn by turn), or the earlier answers (their resolved questions, and the year of the
+                document each cited, for ``明年呢？``). ``十四五期间呢？`` after ``辽宁2021年要新建多少个5G基站？`` asks
+                ``辽宁十四五期间要新建多少个5G基站？``.
             backend: ``extractive`` (default from settings), ``openai`` or ``local``.
 
         Raises:

@@ -25,6 +25,20 @@ FALSE_STATEMENT_REASON = "文件指出这一说法不实（辟谣内容），与
 ENGLISH_SUPPORTED_REASON = "文件中的数字与说法一致：{values}（英文说法按数字、年份和地点核对）。"
 
 
+# A follow-up with nothing to attach to ("那辽宁全省呢？" as the first question, "还有呢？"): asked to say more.
+CLARIFY = ("请补充您想了解的事项：这句话需要接着前面的问题理解，但没有可以衔接的内容。请把地点、年份和指标说完整，"
+           "例如“沈阳2021年要新建多少个5G基站？”")
+CLARIFY_TRADITIONAL = ("請補充您想了解的事項：這句話需要接著前面的問題理解，但沒有可以銜接的內容。請把地點、年份和指標說完整，"
+                       "例如「瀋陽2021年要新建多少個5G基站？」")
+CLARIFY_ENGLISH = ("Please say what you want to know: this reads as a follow-up, but there is no earlier question to "
+                   "attach it to. Ask in full, e.g. \"How many 5G base stations will Shenyang build in 2021?\"")
+
+
+def clarify_for(script: str) -> str:
+    """The request for more context in the question's script (``simplified``, ``traditional`` or ``latin``)."""
+    return {"traditional": CLARIFY_TRADITIONAL, "latin": CLARIFY_ENGLISH}.get(script, CLARIFY)
+
+
 def refusal_for(script: str) -> str:
     """The refusal sentence in the question's script (``simplified``, ``traditional`` or ``latin``)."""
     return {"traditional": REFUSAL_TRADITIONAL, "latin": REFUSAL_ENGLISH}.get(script, REFUSAL)

@@ -9,6 +9,7 @@ once per version, on first use.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..search.index import IndexSnapshot
@@ -19,7 +20,7 @@ from ..types import Answer, Hit, Verdict
 from .answer import Extractor, idf_table
 from .claims import check_claim
 from .evidence import Evidence
-from .followup import resolve_followup
+from .followup import clarification, conversation_turns, resolve_followup
 from .judge import Judge, make_judge
 from .provenance import answer_conflicts, official_first_verdict, upload_answer, usable_upload_hits
 
@@ -78,9 +79,16 @@ class AnswerService:
     def _search(self, text: str, filters: Filters | None) -> list[Hit]:
         return self.retriever.search(text, k=self.settings.answer.top_k, filters=filters)
 
-    def ask(self, question: str, history: list[str] | None = None, backend: str | None = None) -> Answer:
-        """Answer a question with citations, or refuse with the closest sections (see ``Assistant.ask``)."""
-        query = resolve_followup(question, history or [])
+    def ask(self, question: str, history: Sequence[str | Answer] | None = None, backend: str | None = None) -> Answer:
+        """Answer a question with citations, or refuse with the closest sections (see ``Assistant.ask``).
+
+        ``history``: earlier questions as typed, or earlier answers (their resolved questions and cited years), oldest
+        first; a follow-up is resolved against them, and one with nothing to attach to asks for clarification.
+        """
+        turn = resolve_followup(question, conversation_turns(history or []))
+        if turn.needs_clarification:
+            return clarification(question, backend or self.settings.answer.backend)
+        query = turn.text or question
         official_filter = OFFICIAL if self.has_uploads else None
         answer = self._answer(question, query, self._search(query, official_filter), backend)
         if self._uploads_used():
@@ -96,9 +104,8 @@ class AnswerService:
                     extra["conflicts"] = conflicts
             if extra:
                 answer = replace(answer, extra={**answer.extra, **extra})
-        if query != question:
-            answer = replace(answer, extra={**answer.extra, "resolved_question": query})
-        return answer
+        followup = {"carried": list(turn.carried)} if turn.is_followup else {}
+        return replace(answer, extra={**answer.extra, "resolved_question": query, **followup})
 
     def _answer(self, question: str, query: str, hits: list[Hit], backend: str | None) -> Answer:
         backend = backend or self.settings.answer.backend
