@@ -5,7 +5,7 @@ Field names equal the JSON names of the CLI (``chunk_id``, ``doc_id``, ``section
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -35,8 +35,12 @@ class DocumentInfo:
         object.__setattr__(self, "ocr_marks", tuple((int(o), c) for o, c in self.ocr_marks))
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the fields as a JSON-ready dict."""
-        return asdict(self)
+        """Return the fields as a JSON-ready dict (the same as ``asdict``: every field is flat or a tuple of values).
+
+        Written by hand because ``asdict`` deep-copies field by field, which was a fifth of adding one document to
+        an index of 5,000.
+        """
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
