@@ -77,19 +77,23 @@ UI_TAB_ASK = "问答"
 UI_TAB_CHECK = "核查"
 UI_TAB_DOCS = "文档"
 UI_QUESTION = "问题"
-UI_QUESTION_PLACEHOLDER = "例如：辽宁到2025年数字经济要占多少？（可以追问，如“那沈阳呢？”）"
+UI_QUESTION_PLACEHOLDER = "例如：辽宁数控机床本地配套率目标是多少？（可以追问，如“那沈阳呢？”“十四五期间呢？”）"
 UI_ASK_BUTTON = "提问"
 UI_CLEAR_BUTTON = "清空对话"
 UI_CHAT_LABEL = "对话"
 UI_EXAMPLES = "示例问题"
+# Every example is answered by the bundled corpus (tests/test_conversation.py asks each with the real model).
 UI_EXAMPLE_QUESTIONS = (
-    "辽宁到2025年数字经济要占多少？",
+    "辽宁数控机床本地配套率目标是多少？",
     "遼寧十四五期間要培育多少科技型中小企業？",
     "沈阳2021年要新建多少5G基站？",
-    "What does Liaoning plan for its digital economy?",
+    "What is Liaoning's target for the local supporting rate of CNC machine tools?",
 )
+# A question and a follow-up that keeps its place and period (辽宁, 十四五) and changes the indicator.
+UI_EXAMPLE_FOLLOWUP = ("辽宁“十四五”期间要培育多少科技型中小企业？", "那高新技术企业呢？")
+UI_EXAMPLES_FOLLOWUP = "追问示例（先问第一句，再追问第二句）"
 UI_EXAMPLE_CLAIMS = (
-    "辽宁到2025年数字经济核心产业增加值占地区生产总值比重达到10%。",
+    "辽宁“十四五”期间计划培育科技型中小企业突破20000家。",
     "沈阳2021年要新建5G基站8000个。",
     "辽宁计划在月球上建设港口。",
 )

@@ -209,8 +209,27 @@ def test_chat_stream_answers_then_resolves_a_follow_up(hash_assistant):
     assert session["questions"] == ["辽宁到2025年数字经济要占多少？"] and session["citations"]
 
     messages, session = list(_stream(backend, "那沈阳呢？", session))[-1]
-    assert len(messages) == 4 and session["questions"][-1] == "那沈阳呢？"
+    assert len(messages) == 4 and session["questions"][-1] == "沈阳到2025年数字经济要占多少？"  # kept resolved
     assert "按上下文理解为：沈阳" in messages[-1]["content"]
+
+    # The next turn builds on the resolved question, not on the typed fragment.
+    messages, session = list(_stream(backend, "十四五期间呢？", session))[-1]
+    assert session["questions"][-1] == "沈阳十四五期间数字经济要占多少？"
+    assert prompts.UI_RESOLVED.format(question="沈阳十四五期间数字经济要占多少？") in messages[-1]["content"]
+
+
+def test_chat_asks_for_more_when_a_first_question_is_a_fragment(hash_assistant):
+    from assistant.web.service import Service
+    from assistant.web.ui import _new_session, _stream
+
+    backend = Service(hash_assistant, watch=False)
+    assert backend.wait(120)
+    messages, session = list(_stream(backend, "那辽宁全省呢？", _new_session()))[-1]
+    assert prompts.CLARIFY in messages[-1]["content"] and prompts.UI_RESOLVED.split("：")[0] not in messages[-1]["content"]
+    assert session["answers"][-1].extra["needs_clarification"] is True and not session["citations"]
+    messages, session = list(_stream(backend, "沈阳2021年要新建多少5G基站？", session))[-1]
+    messages, session = list(_stream(backend, "那辽宁全省呢？", session))[-1]
+    assert session["questions"][-1] == "辽宁2021年要新建多少5G基站？"  # the clarification turn is skipped
 
 
 def test_upload_through_the_service_is_searchable_once_indexed(tmp_path, small_corpus):

@@ -80,6 +80,25 @@ def test_api_ask_and_check_return_the_cli_json(tmp_path, small_corpus):
         assert set(api) == {"/ask", "/check", "/upload"}
 
 
+def test_api_ask_with_history_answers_a_follow_up(tmp_path, small_corpus):
+    assistant = Assistant(make_settings(tmp_path, small_corpus))
+    first = "沈阳2021年要新建多少5G基站？"
+    with serving(assistant) as url:
+        assert ask_when_ready(url, first)["resolved_question"] == first
+        client = gradio_client.Client(url, verbose=False)
+        result = client.predict("那辽宁全省呢？", [first], api_name="/ask")  # history as the second argument
+        assert result == assistant.ask("那辽宁全省呢？", [first]).to_dict()
+        assert result["resolved_question"] == "辽宁2021年要新建多少5G基站？" and result["carried"] == ["period", "topic"]
+        assert result["refused"] or result.get("scope_mismatch")  # Shenyang's figure is not Liaoning's
+        third = client.predict("十四五期间呢？", history=[first, "那辽宁全省呢？"], api_name="/ask")
+        assert third["resolved_question"] == "辽宁十四五期间要新建多少5G基站？"
+        assert client.predict("那辽宁全省呢？", api_name="/ask") == {
+            "question": "那辽宁全省呢？", "needs_clarification": True, "answer": prompts.CLARIFY, "refused": False,
+            "citations": [], "backend": "extractive", "resolved_question": "那辽宁全省呢？"}
+        api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]["parameters"]
+        assert [p["parameter_name"] for p in api] == ["question", "history"] and api[1]["parameter_has_default"]
+
+
 def test_starts_at_once_over_a_corrupt_index_and_rebuilds_it(tmp_path, small_corpus):
     Assistant(make_settings(tmp_path, small_corpus)).build()
     vectors = next((tmp_path / "index" / "store" / "segments").glob("vec-*/vectors.npy"))
@@ -143,7 +162,7 @@ def test_browser_asks_checks_and_uploads(browser_assistant, tmp_path):
         page.wait_for_selector("#index-status .status-ready", timeout=180_000)
 
         # Ask: the answer streams in, then its citations with section paths and marked quotes.
-        page.fill("#question textarea", "辽宁到2025年数字经济要占多少？")
+        page.fill("#question textarea", prompts.UI_EXAMPLE_QUESTIONS[0])
         page.click("#ask-button")
         page.wait_for_selector("#chat .answer .citation", timeout=60_000)
         first = page.locator("#chat .answer").first

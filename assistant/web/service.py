@@ -306,9 +306,19 @@ class Service:
         return {"file": name, "doc_id": done["doc_id"] if done else "", "title": done["title"] if done else "",
                 "chunks": done["chunks"] if done else 0, "seconds": round(time.perf_counter() - started, 3)}
 
-    def api_ask(self, question: str) -> dict:
-        """Answer a question; returns the ``assistant ask --json`` object (or an ``error`` object)."""
-        return self.api("question", question, self.assistant.ask)
+    def api_ask(self, question: str, history: list[str] | None = None) -> dict:
+        """Answer a question; returns the ``assistant ask --json`` object (or an ``error`` object).
+
+        Args:
+            question: The question.
+            history: The earlier questions of the conversation as the user typed them, oldest first (the last 10
+                are used); the question may be a follow-up to them (``那辽宁全省呢？``). A string is read as one
+                question per line.
+        """
+        if isinstance(history, str):
+            history = history.splitlines()
+        earlier = [str(q).strip() for q in history or [] if str(q).strip()]
+        return self.api("question", question, lambda text: self.assistant.ask(text, earlier))
 
     def api_check(self, claim: str) -> dict:
         """Check a claim; returns the ``assistant check --json`` object (or an ``error`` object)."""

@@ -51,7 +51,8 @@ def _viewer_choices(citations: list[tuple[int, Citation]]) -> list[tuple[str, st
 
 
 def _new_session() -> dict[str, list]:
-    return {"messages": [], "questions": [], "citations": []}
+    """A conversation: chat messages, each turn's resolved question and answer, and every citation shown."""
+    return {"messages": [], "questions": [], "answers": [], "citations": []}
 
 
 def _with_texts(assistant: Assistant, fn: Callable[..., Any], *args: Any) -> tuple[Any, dict[str, str]]:
@@ -65,7 +66,8 @@ def _stream(service: Service, question: str, session: dict[str, list]) -> Iterat
     messages = [*session["messages"], {"role": "user", "content": render.esc(question)}]
     yield [*messages, {"role": "assistant", "content": render.esc(prompts.UI_SEARCHING)}], session
     try:
-        answer, texts = service.read(_with_texts, service.assistant, service.assistant.ask, question, session["questions"])
+        answer, texts = service.read(_with_texts, service.assistant, service.assistant.ask, question,
+                                     session.get("answers", []))  # earlier answers: resolved questions, cited years
     except Exception as exc:
         reply = {"role": "assistant", "content": render.message_html(_failure(exc, service), "failed")}
         yield [*messages, reply], {**session, "messages": [*messages, reply]}
@@ -77,8 +79,9 @@ def _stream(service: Service, question: str, session: dict[str, list]) -> Iterat
     reply = {"role": "assistant", "content": render.answer_html(answer, texts.__getitem__)}
     turn = len(session["questions"]) + 1
     cites = [*session["citations"], *((turn, c) for c in answer.citations)]
-    yield [*messages, reply], {"messages": [*messages, reply], "questions": [*session["questions"], question],
-                               "citations": cites}
+    resolved = answer.extra.get("resolved_question", question)
+    yield [*messages, reply], {"messages": [*messages, reply], "questions": [*session["questions"], resolved],
+                               "answers": [*session.get("answers", []), answer], "citations": cites}
 
 
 def _document_rows(service: Service) -> tuple[list[list], list[tuple[str, str]]]:
@@ -97,6 +100,7 @@ def _ask_tab(gr: Any, service: Service) -> None:
         ask = gr.Button(prompts.UI_ASK_BUTTON, variant="primary", scale=1, elem_id="ask-button")
         clear = gr.Button(prompts.UI_CLEAR_BUTTON, scale=1, elem_id="clear-button")
     gr.Examples([[q] for q in prompts.UI_EXAMPLE_QUESTIONS], inputs=[box], label=prompts.UI_EXAMPLES)
+    gr.Examples([[q] for q in prompts.UI_EXAMPLE_FOLLOWUP], inputs=[box], label=prompts.UI_EXAMPLES_FOLLOWUP)
     with gr.Accordion(prompts.UI_VIEWER, open=True, elem_id="viewer-panel"):
         choice = gr.Dropdown(choices=[], value=None, label=prompts.UI_VIEWER_CHOICE, elem_id="viewer-choice")
         viewer = gr.HTML(render.message_html(prompts.UI_VIEWER_EMPTY), elem_id="viewer")

@@ -165,7 +165,7 @@ def answer_html(answer: Answer, document_text: Callable[[str], str] | None = Non
     if answer.extra.get("scope_mismatch"):
         body = scope_notice_html(answer.extra["scope_mismatch"]) + body
     resolved = answer.extra.get("resolved_question")
-    if resolved:
+    if resolved and resolved != answer.question.strip():
         body = f'<div class="resolved">{esc(prompts.UI_RESOLVED.format(question=resolved))}</div>' + body
     if partial is None and document_text is not None and answer.citations:
         head = prompts.UI_CLOSEST if answer.refused else prompts.UI_SOURCES
