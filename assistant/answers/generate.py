@@ -8,15 +8,27 @@ import re
 import threading
 import urllib.error
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ModelUnavailableError
-from ..prompts import SYSTEM_PROMPT, USER_PROMPT, refusal_for
+from ..prompts import (
+    ANSWER_LANGUAGES,
+    EXAMPLE_ANSWER,
+    EXAMPLE_PASSAGES,
+    EXAMPLE_QUESTION,
+    SYSTEM_PROMPT,
+    USER_PROMPT,
+    refusal_for,
+)
 from ..settings import Settings, llm_api_key
-from ..text.script import detect_script
+from ..text.script import detect_script, to_simplified
 from ..types import Answer, DocumentInfo, Hit
+from . import compose
 from .answer import Evidence, Extractor, Sentence, make_citation
+from .attribute import MARKER, check_sentence, split_sentences
 
 log = logging.getLogger(__name__)
 # A citation marker in generated text: "[1]", "[2]".
@@ -38,14 +50,21 @@ def _passages(evidence: Evidence, limit: int = 4) -> list[Sentence]:
 
 
 def build_messages(question: str, passages: list[Sentence]) -> list[dict[str, str]]:
-    """The chat messages: rules in the system message, numbered passages as quoted data in the user message."""
+    """The chat messages: rules in the system message, one worked example, numbered passages as quoted data.
+
+    The question is the resolved one (a follow-up already rewritten against the conversation); the answer's
+    language follows its script.
+    """
     numbered = "\n".join(
         f"[{n}] 《{s.hit.chunk.title}》{' › '.join(s.hit.chunk.section_path)}：{json.dumps(s.text, ensure_ascii=False)}"
         for n, s in enumerate(passages, start=1)
     )
-    system = SYSTEM_PROMPT.format(refusal=refusal_for(detect_script(question)))
+    script = detect_script(question)
+    system = SYSTEM_PROMPT.format(refusal=refusal_for(script), language=ANSWER_LANGUAGES.get(script, "简体中文"))
+    example = USER_PROMPT.format(passages=EXAMPLE_PASSAGES, question=EXAMPLE_QUESTION)
     user = USER_PROMPT.format(passages=numbered, question=question)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": example},
+            {"role": "assistant", "content": EXAMPLE_ANSWER}, {"role": "user", "content": user}]
 
 
 def _post_openai(messages: list[dict[str, str]], settings: Settings) -> str:
@@ -93,6 +112,8 @@ def local_model_path(cache_dir: Path) -> Path:
 def start_local_server(settings: Settings, threads: int = 2, ctx: int = 4096) -> Any:
     """Start (once per process) an in-process llama.cpp server on the local GGUF; it also listens on HTTP.
 
+    llama.cpp prints only its errors unless ``answer.llm_verbose`` is set or our logging shows INFO (``--verbose``).
+
     Raises:
         ModelUnavailableError: xllamacpp or the model is missing.
     """
@@ -109,6 +130,8 @@ def start_local_server(settings: Settings, threads: int = 2, ctx: int = 4096) ->
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
             params.sampling.temp = 0.0
+            # llama.cpp's log threshold: 1 prints errors only, 3 its info lines (load, timings) as well.
+            params.verbosity = 3 if settings.answer.llm_verbose or log.isEnabledFor(logging.INFO) else 1
             _local_server = xlc.Server(params)
         return _local_server
 
@@ -139,27 +162,110 @@ def verify_citations(text: str, passages: list[Sentence]) -> tuple[str, list[int
     return _MARKER.sub(keep, text).strip(), cited
 
 
+@dataclass(frozen=True)
+class CheckedText:
+    """The model's text after the sentence check: what is shown, the passages it cites, why it may not be shown.
+
+    ``outcome``: ``answered`` (verified sentences remain), ``refused`` (the model refused) or ``fallback`` (nothing
+    verified remains; ``reason`` says why). ``counts``: sentences per :class:`.attribute.Checked` status.
+    """
+
+    text: str
+    cited: list[int]
+    outcome: str
+    reason: str
+    counts: dict[str, int]
+
+
+def check_text(text: str, passages: list[Sentence], question: str) -> CheckedText:
+    """Check the model's text sentence by sentence (:mod:`.attribute`) and decide answered / refused / fallback.
+
+    The model refused when its text is empty of content but for refusal phrasing, or when its first sentence is a
+    refusal (``文件中没有找到…``). Otherwise refusal sentences and unsupported sentences are dropped; attributed
+    sentences get their passage's marker.
+
+    Example: ``"占比达到88%。"`` with a passage holding ``百分之八十八`` → text ``"占比达到88%[1]。"``, cited ``[1]``.
+    """
+    pieces = [(p, None) if not p.strip() else (p, check_sentence(p, passages, question)) for p in split_sentences(text)]
+    checked = [c for _, c in pieces if c is not None]
+    counts = dict(Counter(c.status for c in checked))
+    content = [c for c in checked if c.status != "blank"]
+    if not content:
+        return CheckedText("", [], "fallback", "the model gave no answer text", counts)
+    if content[0].status == "refusal" or all(c.status == "refusal" for c in content):
+        return CheckedText("", [], "refused", "the model refused: it found no answer in the passages", counts)
+    kept = "".join(p if c is None else c.text for p, c in pieces if c is None or c.status in ("cited", "attributed"))
+    kept = re.sub(r"\n{3,}", "\n\n", kept).strip()
+    cited = list(dict.fromkeys(n for c in checked if c.status in ("cited", "attributed") for n in c.cited))
+    if cited:
+        return CheckedText(kept, cited, "answered", "", counts)
+    if counts.get("dropped_figures"):
+        reason = "the model's figures are in no passage"
+    elif counts.get("refusal"):
+        reason = "the model answered only with caveats that the passages do not hold the answer"
+    elif MARKER.search(text):
+        reason = "the passages the model cited do not support its sentences, and no single passage does"
+    else:
+        reason = "the model cited no passage and no sentence of its text is supported by a single passage"
+    return CheckedText("", [], "fallback", reason, counts)
+
+
+def _model_refusal(question: str, hits: list[Hit], documents: dict[str, DocumentInfo], texts: dict[str, str],
+                   backend: str, extra: dict, llm: dict) -> Answer:
+    """The refusal shown when the model refuses although the calibrated support would answer."""
+    citations = tuple(compose.closest(hits, documents, texts))
+    extra = {**extra, "refusal_reason": "model_refused", "llm": llm}
+    return Answer(question, refusal_for(detect_script(question)), True, backend, citations, extra)
+
+
 def generate_answer(question: str, evidence: Evidence, hits: list[Hit], documents: dict[str, DocumentInfo],
-                    texts: dict[str, str], settings: Settings, backend: str, extractor: Extractor) -> Answer:
+                    texts: dict[str, str], settings: Settings, backend: str, extractor: Extractor,
+                    query: str | None = None) -> Answer:
     """Answer with an LLM over the best evidence sentences; refusal and citations stay under our control.
 
-    The calibrated evidence support decides refusal (as for the extractive backend); the LLM only writes the
-    answer. Markers that do not name a given passage are dropped; an answer citing nothing falls back to the
-    extractive answer.
+    The calibrated evidence support decides refusal first (as for the extractive backend). The model gets the
+    resolved question ``query`` (a follow-up resolved against the conversation) and the numbered passages; its
+    text is checked sentence by sentence (:func:`check_text`). A model refusal is a refusal (``refusal_reason``
+    ``model_refused``, the closest sections cited); when no verified sentence remains the extractive answer is
+    shown and ``llm_fallback`` says why. ``llm`` in the answer's extra records the outcome and the sentence counts.
+
+    Args:
+        question: The question as asked (its script decides the refusal's script).
+        evidence: The scored evidence of the resolved question.
+        hits: The retrieved chunks (closest sections on refusal).
+        documents: Document metadata for citations.
+        texts: Cleaned document texts.
+        settings: LLM endpoint and model settings.
+        backend: ``local`` or ``openai``.
+        extractor: The extractive answerer (refusal decision and fallback).
+        query: The resolved question the model sees (defaults to ``question``).
+
+    Returns:
+        The model's verified answer, a refusal, or the extractive answer with ``llm_fallback``.
+
+    Raises:
+        ModelUnavailableError: The model or endpoint is not available.
     """
+    query = query or question
     extractive = extractor.answer(question, evidence, documents, backend, hits, texts)
     if extractive.refused:
         return extractive
     passages = _passages(evidence)
-    messages = build_messages(question, passages)
-    text = _local_chat(messages, settings) if backend == "local" else _post_openai(messages, settings)
-    text, cited = verify_citations(text, passages)
-    if not cited or text.strip() == refusal_for(detect_script(question)):
-        return Answer(question, extractive.answer, False, backend, extractive.citations,
-                      {**extractive.extra, "llm_fallback": "the model cited no passage; extractive answer shown"})
-    renumber = {old: new for new, old in enumerate(cited, start=1)}
-    text = _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
+    messages = build_messages(query, passages)
+    raw = _local_chat(messages, settings) if backend == "local" else _post_openai(messages, settings)
+    if detect_script(question) == "simplified":
+        raw = to_simplified(raw)  # the small model slips into traditional characters (2.5萬個)
+    checked = check_text(raw, passages, query)
+    llm = {"outcome": checked.outcome, "sentences": checked.counts, "text": raw}
+    if checked.outcome == "refused":
+        return _model_refusal(question, hits, documents, texts, backend, extractive.extra, llm)
+    if checked.outcome == "fallback":
+        fallback = f"{checked.reason}; extractive answer shown"
+        return replace(extractive, extra={**extractive.extra, "llm_fallback": fallback, "llm": llm})
+    renumber = {old: new for new, old in enumerate(checked.cited, start=1)}
+    text = _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", checked.text)
     citations = tuple(
-        make_citation(renumber[n], p.hit, p.start, p.end, p.text, documents) for n in cited for p in [passages[n - 1]]
+        make_citation(renumber[n], p.hit, p.start, p.end, p.text, documents) for n in checked.cited
+        for p in [passages[n - 1]]
     )
-    return Answer(question, text, False, backend, citations, extractive.extra)
+    return Answer(question, text, False, backend, citations, {**extractive.extra, "llm": llm})

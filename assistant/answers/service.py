@@ -118,7 +118,8 @@ class AnswerService:
             return extractor.answer(question, evidence, documents, "extractive", hits, texts)
         from .generate import generate_answer
 
-        return generate_answer(question, evidence, hits, documents, texts, self.settings, backend, extractor)
+        return generate_answer(question, evidence, hits, documents, texts, self.settings, backend, extractor,
+                               query=query)
 
     @property
     def judge(self) -> Judge | None:
