@@ -101,8 +101,9 @@ class RetrievalSettings(_Section):
         "calibrated", description="How dense and keyword results are fused: 'calibrated' (dense_scale x cosine + BM25 "
         "as a share of the question's summed token IDF, see docs/benchmarks.md), reciprocal rank, or min-max weighted.")
     dense_scale: float = Field(
-        4.0, ge=0, le=100, description="Weight of the dense cosine against the keyword share in calibrated fusion "
-        "(chosen on the tune questions of three corpora by scripts/tune_retrieval.py).")
+        3.0, ge=0, le=100, description="Weight of the dense cosine against the keyword share in calibrated fusion "
+        "(chosen on the tune questions of three corpora, both scripts, by scripts/tune_retrieval.py: the smallest "
+        "margin over the bigram-BM25 baseline, see docs/benchmarks.md).")
     expansion: bool = Field(
         True, description="Add the official terms of everyday and English words to the keyword query (term table: "
         "assistant/search/terms.toml plus expansion_file).")
