@@ -24,6 +24,8 @@ def texts(questions: list[str], doc_years: list[int | None] | None = None) -> li
         ("十四五期间？", [FIVE_G], "沈阳十四五期间要新建多少个5G基站？"),
         ("沈阳今年新建多少5G基站？", [SHARE], "沈阳今年新建多少5G基站？"),  # a question of its own
         ("数字经济", [FIVE_G], "数字经济"),  # a keyword of its own, not a follow-up
+        ("？？？？", [FIVE_G], "？？？？"),  # noise: answered (refused) as it is
+        ("😀😀😀", [], "😀😀😀"),
         ("", [SHARE], ""),
     ],
 )

@@ -139,8 +139,8 @@ def _fragment(question: str, doc_year: int | None) -> _Fragment | None:
     places = _places(core)
     periods = [p for p in _periods(core, doc_year) if not any(s.start < p.end and p.start < s.end for s in places)]
     topic = _topic(core, [*places, *periods])
-    if not marked and (topic or _ASKS.search(core)):
-        return None  # a short question of its own ("数字经济", "GDP增长多少？")
+    if not marked and (topic or _ASKS.search(core) or not (places or periods)):
+        return None  # a short question of its own ("数字经济", "GDP增长多少？") or noise ("？？？？")
     return _Fragment(tuple(places), tuple(periods), topic, core)
 
 
