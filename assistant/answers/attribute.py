@@ -9,7 +9,9 @@ Each sentence of the model's text is kept only when the passages support it:
   already matched the evidence's year and period to the question's).
 * **Key terms.** The sentence's key terms are its Chinese character bigrams without stopwords (figures, Latin
   words and markers removed; one-character stopwords split the text). At least :data:`MIN_TERM_SHARE` of them must
-  occur in the passage (a word of the question the passage lacks, 月球 in an answer about ports, does not count).
+  occur in the passage, or be words of the question's places and periods (辽宁, 十三五时期: the calibrated scope
+  check has matched those); another word of the question the passage lacks (月球, in an answer about ports) does
+  not count.
 
 A sentence with valid ``[n]`` markers keeps them when the cited passages (together) support it; a sentence without
 a marker (or whose cited passages do not support it) that is fully supported by one passage gets that passage's
@@ -23,6 +25,8 @@ import re
 from dataclasses import dataclass
 
 from ..search.keyword import STOPWORDS, bigrams
+from ..text.periods import extract_periods
+from ..text.places import extract_places
 from ..text.quantities import Quantity, extract
 from ..text.script import normalize
 from .evidence import Sentence
@@ -106,10 +110,21 @@ def figures_in(sentence: str, passage: str, question: str = "") -> bool:
     return True
 
 
-def terms_supported(sentence: str, passage: str) -> bool:
+def scope_terms(question: str) -> frozenset[str]:
+    """The key terms of the question's places and periods (the calibrated scope check has matched them already).
+
+    Example: ``“十三五”时期辽宁建成了多少个5G基站？`` → ``{'十三', '三五', '时期', '辽宁'}``.
+    """
+    norm = normalize(question)
+    spans = [(p.start, p.end) for p in extract_places(norm)] + [(p.start, p.end) for p in extract_periods(norm)]
+    return frozenset(key_terms(" ".join(norm[start:end] for start, end in spans)))
+
+
+def terms_supported(sentence: str, passage: str, scope: frozenset[str] = frozenset()) -> bool:
     """Say whether the sentence's key terms occur in the passage (see the module docstring for the rule).
 
-    A sentence without key terms is supported only by its figures (``56人``): it needs one.
+    ``scope`` (:func:`scope_terms` of the question) count as found. A sentence without key terms is supported only
+    by its figures (``56人``): it needs one.
     Example: ``辽宁数控机床本地配套率要达到60%`` against ``…数控机床本地配套率达到60%…`` → True;
     ``辽宁计划在月球上建设15万吨级航道`` against ``盘锦港15万吨级、锦州港30万吨级航道`` → False.
     """
@@ -117,7 +132,7 @@ def terms_supported(sentence: str, passage: str) -> bool:
     if not terms:
         return bool(extract(MARKER.sub("", sentence)))
     norm = normalize(passage)
-    return sum(1 for t in terms if t in norm) >= MIN_TERM_SHARE * len(terms)
+    return sum(1 for t in terms if t in norm or t in scope) >= MIN_TERM_SHARE * len(terms)
 
 
 def is_refusal(text: str) -> bool:
@@ -132,10 +147,10 @@ def is_refusal(text: str) -> bool:
 def supporting_passage(sentence: str, passages: list[Sentence], question: str = "") -> int | None:
     """The 1-based number of the one passage that fully supports a sentence (most key terms in it), or ``None``."""
     best, best_terms = None, -1
-    terms = key_terms(sentence)
+    terms, scope = key_terms(sentence), scope_terms(question)
     for n, passage in enumerate(passages, start=1):
         text = passage_text(passage)
-        if figures_in(sentence, text, question) and terms_supported(sentence, text):
+        if figures_in(sentence, text, question) and terms_supported(sentence, text, scope):
             shared = sum(1 for t in terms if t in normalize(text))
             if shared > best_terms:
                 best, best_terms = n, shared
@@ -159,7 +174,7 @@ def check_sentence(sentence: str, passages: list[Sentence], question: str = "") 
     cited = [int(n) for n in MARKER.findall(sentence) if 1 <= int(n) <= len(passages)]
     cited = list(dict.fromkeys(cited))
     joined = " ".join(passage_text(passages[n - 1]) for n in cited)
-    if cited and figures_in(bare, joined, question) and terms_supported(bare, joined):
+    if cited and figures_in(bare, joined, question) and terms_supported(bare, joined, scope_terms(question)):
         text = MARKER.sub(lambda m: f"[{int(m.group(1))}]" if 1 <= int(m.group(1)) <= len(passages) else "", sentence)
         return Checked(text, "cited", tuple(cited))
     n = supporting_passage(bare, passages, question)

@@ -24,7 +24,7 @@ from ..prompts import (
     refusal_for,
 )
 from ..settings import Settings, llm_api_key
-from ..text.script import detect_script, to_simplified
+from ..text.script import detect_script, to_simplified, to_traditional
 from ..types import Answer, DocumentInfo, Hit
 from . import compose
 from .answer import Evidence, Extractor, Sentence, make_citation
@@ -253,8 +253,9 @@ def generate_answer(question: str, evidence: Evidence, hits: list[Hit], document
     passages = _passages(evidence)
     messages = build_messages(query, passages)
     raw = _local_chat(messages, settings) if backend == "local" else _post_openai(messages, settings)
-    if detect_script(question) == "simplified":
-        raw = to_simplified(raw)  # the small model slips into traditional characters (2.5萬個)
+    script = detect_script(question)
+    if script in ("simplified", "traditional"):  # the small model mixes scripts (2.5萬個 for 2.5万个)
+        raw = to_simplified(raw) if script == "simplified" else to_traditional(raw)
     checked = check_text(raw, passages, query)
     llm = {"outcome": checked.outcome, "sentences": checked.counts, "text": raw}
     if checked.outcome == "refused":
