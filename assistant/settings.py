@@ -147,8 +147,8 @@ class IndexSettings(_Section):
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
-REFUSAL_WEIGHTS = {"bias": -2.117, "topic": -0.336, "fit_topic": 1.996, "unfit": -2.332, "lexical": 2.4, "quote": 0.836,
-                   "dense_gap": 1.341, "latin": 1.383, "oov": 3.164, "specific": -0.772}
+REFUSAL_WEIGHTS = {"bias": -3.901, "topic": 1.077, "fit_topic": 4.811, "unfit": -3.735, "lexical": 2.315, "quote": 1.167,
+                   "dense_gap": 0.747, "latin": 2.009, "oov": 1.469, "specific": 0.345}
 
 
 class AnswerSettings(_Section):
@@ -158,7 +158,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.32, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.48, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "

@@ -68,3 +68,19 @@ def test_covers(found, asked, covers):
 def test_plan_years_and_doc_year():
     assert plan_years(14) == (2021, 2025) and plan_years(13) == (2016, 2020) and plan_years(15) == (2026, 2030)
     assert doc_year_of("2024-01-30") == 2024 and doc_year_of("2021-02") == 2021 and doc_year_of("") is None
+
+
+@pytest.mark.parametrize(
+    "text,role",
+    [
+        ("在2020年基础上翻一番", "base"),  # a word after the year makes it a base
+        ("与2020年相比下降15%", "base"),
+        ("By how much should water use fall compared with 2020?", "base"),  # an English phrase longer than 12 chars
+        ("How much more than in 2020?", "point"),
+        ("How much higher than 2020?", "base"),
+        ("2024年新建5G基站", "point"),
+        ("到2025年达到", "target"),
+    ],
+)
+def test_base_years_before_and_after(text, role):
+    assert [p.role for p in extract_periods(text)] == [role]

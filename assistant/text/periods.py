@@ -30,9 +30,11 @@ _YEAR = re.compile(r"(?P<y>(?:19|20)\d{2}|[〇零一二三四五六七八九]{4}
 # Words before a year that make it a target: matches "到" in "到2025年", "力争到", "截至", "by" in "by 2025".
 _TARGET_BEFORE = re.compile(r"(?:到|至|截至|截止到?|力争到?|争取到?|by|until|through)\s*$", re.I)
 # Words before a year that make it a base of comparison: matches "较" in "较2020年下降", "比", "与", "相比", "同".
-_BASE_BEFORE = re.compile(r"(?:较|比|与|同|按|相比|相较|较之|compared with|from|over)\s*$", re.I)
-# Words after a year that make it a base: matches "基础上" in "2020年基础上", "相比" in "与2020年相比", "可比价".
-_BASE_AFTER = re.compile(r"^(?:的?基础上|相比|水平|同期|为基数|可比价|不变价|价格|levels?)")
+_BASE_BEFORE = re.compile(
+    r"(?:较|比|与|同|按|相比|相较|较之|compared (?:with|to)|relative to|than|from|over)\s*(?:the )?(?:end of )?$", re.I)
+# Words after a year that make it a base: matches "基础上" in "2020年基础上", "相比" in "与2020年相比", "可比价"
+# (no "^": Pattern.match(text, pos) anchors at pos, while "^" would only match at 0).
+_BASE_AFTER = re.compile(r"(?:的?基础上|相比|水平|同期|为基数|可比价|不变价|价格|levels?)")
 # Relative years (needs the document's date): matches "今年", "明年", "去年", "上年", "过去一年", "本年度".
 _RELATIVE = re.compile(r"今年|本年度?|明年|去年|上一?年|过去一年|前年|this year|next year|last year", re.I)
 _RELATIVE_OFFSET = {"今年": 0, "本年": 0, "本年度": 0, "明年": 1, "去年": -1, "上年": -1, "上一年": -1, "过去一年": -1,
@@ -91,7 +93,7 @@ def _year_value(token: str) -> int | None:
 
 
 def _role(folded: str, start: int, end: int) -> str:
-    before = folded[max(0, start - 12) : start]
+    before = folded[max(0, start - 24) : start]  # long enough for English ("compared with the end of ")
     if _BASE_BEFORE.search(before) or _BASE_AFTER.match(folded, end):
         return "base"
     return "target" if _TARGET_BEFORE.search(before) else "point"
