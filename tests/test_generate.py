@@ -77,6 +77,18 @@ def test_check_text_attributes_supported_sentences(text, expected, cited, status
     assert (checked.outcome, checked.text, checked.cited, checked.counts) == ("answered", expected, cited, statuses)
 
 
+def test_english_figures_section_references_and_marker_lists():
+    passage = [_sentence("全区投资19亿元建设医疗集团和平台,覆盖率达到百分之九十。", 0, "沈北新区政府工作报告", ("民生",))]
+    english = check_text("The district will invest 1.9 billion yuan, reaching 90 percent[1].", passage, "How much?")
+    assert english.outcome == "answered" and english.text.endswith("90 percent[1].")
+    wrong = check_text("The district will invest 2.9 billion yuan[1].", passage, "How much?")
+    assert wrong.outcome == "fallback" and wrong.counts == {"dropped_figures": 1}
+    listed = check_text("投资19亿元建设医疗集团[1, 2]。", [*passage, PASSAGES[0]], "投资多少？")
+    assert listed.outcome == "answered" and listed.text == "投资19亿元建设医疗集团[1][2]。" and listed.cited == [1, 2]
+    section = check_text("这一节主要讲投资建设医疗集团和平台[1]。", passage, "规划纲要“医疗”一节主要讲什么？")
+    assert section.outcome == "answered"  # 一节 names a part of the document, not a figure
+
+
 def test_words_of_the_question_count_only_for_its_places_and_periods():
     passage = [_sentence("光纤和4G网络信号实现行政村全覆盖,建成5G基站2.5万个。", 0, "辽宁省“十四五”规划", ("发展基础",))]
     checked = check_text("“十三五”时期辽宁建成了5G基站2.5万个[1]。", passage, "“十三五”时期辽宁建成了多少个5G基站？")

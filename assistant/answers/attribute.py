@@ -40,6 +40,13 @@ MARKER = re.compile(_MARK.format(r"(\d{1,2})"))
 # One sentence of generated text with the markers that follow its end punctuation:
 # "新建5G基站6000个以上[1]。" or "新建5G基站6000个以上。[1]"; an English sentence ends at ". ".
 _SENTENCE = re.compile(r"(?:[^。！？!?；;\n.]|\.(?!\s|$))+[。！？!?；;.]*(?:" + _MARK.format(r"\d{1,2}") + r")*|\n+")
+# Markers listed in one pair of brackets, "[1, 2]" or "[1，3]", are read as "[1][2]".
+_MARKER_LIST = re.compile(r"\[\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})+)\s*\]")
+# An English figure with a scale word: "1.9 billion", "30 million", "45 percent".
+_ENGLISH_SCALE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(billion|million|thousand|percent)\b", re.IGNORECASE)
+_SCALES = {"billion": 1e9, "million": 1e6, "thousand": 1e3, "percent": 1.0}
+# Units that count parts of a document (一节, 两章), not things in the world: not figures to check.
+_STRUCTURE_UNITS = frozenset("节章篇条款")
 # Refusal phrasing, on normalized text: "文件中没有找到…", "摘录中未提及…", "无法回答", "The documents do not answer".
 _REFUSAL = re.compile(
     r"(?:文件|摘录|资料|材料|文本|内容)(?:中|里)?(?:并)?(?:没有|没|未|不)(?:找到|提到|提及|涉及|包含|给出|说明|明确|具体|直接|相关)"
@@ -95,6 +102,20 @@ def _agrees(figure: Quantity, known: Quantity) -> bool:
     return abs(figure.value - known.value) <= 1e-9 * max(abs(known.value), 1.0) and same_upper
 
 
+def _figures(sentence: str) -> list[Quantity]:
+    """The figures of a model's sentence, English scale words read, the document's structure (一节, 两章) left out.
+
+    Example: ``The district will invest 1.9 billion yuan`` → one number, 1900000000.0.
+    """
+    text = _ENGLISH_SCALE.sub(lambda m: _scaled(m.group(1), m.group(2)), MARKER.sub("", sentence))
+    return [q for q in extract(text) if not (q.kind == "count" and q.unit in _STRUCTURE_UNITS)]
+
+
+def _scaled(number: str, word: str) -> str:
+    value = float(number.replace(",", "")) * _SCALES[word.lower()]
+    return f"{value:.0f}" if word.lower() != "percent" else f"{number}%"
+
+
 def figures_in(sentence: str, passage: str, question: str = "") -> bool:
     """Say whether every figure of ``sentence`` occurs in ``passage`` (a year may also come from ``question``).
 
@@ -102,7 +123,7 @@ def figures_in(sentence: str, passage: str, question: str = "") -> bool:
     """
     known = extract(passage)
     years = {q.value for q in extract(question) if q.kind == "year"}
-    for figure in extract(MARKER.sub("", sentence)):
+    for figure in _figures(sentence):
         if figure.kind == "year" and figure.value in years:
             continue
         if not any(_agrees(figure, k) for k in known):
@@ -130,7 +151,7 @@ def terms_supported(sentence: str, passage: str, scope: frozenset[str] = frozens
     """
     terms = key_terms(sentence)
     if not terms:
-        return bool(extract(MARKER.sub("", sentence)))
+        return bool(_figures(sentence))
     norm = normalize(passage)
     return sum(1 for t in terms if t in norm or t in scope) >= MIN_TERM_SHARE * len(terms)
 
@@ -180,7 +201,7 @@ def check_sentence(sentence: str, passages: list[Sentence], question: str = "") 
     n = supporting_passage(bare, passages, question)
     if n is not None:
         return Checked(_with_marker(MARKER.sub("", sentence), n), "attributed", (n,))
-    if extract(bare) and not any(figures_in(bare, passage_text(p), question) for p in passages):
+    if _figures(bare) and not any(figures_in(bare, passage_text(p), question) for p in passages):
         return Checked(sentence, "dropped_figures")
     return Checked(sentence, "dropped_unsupported")
 
@@ -188,6 +209,8 @@ def check_sentence(sentence: str, passages: list[Sentence], question: str = "") 
 def split_sentences(text: str) -> list[str]:
     """Split generated text into sentences (markers stay with their sentence), newline runs as their own pieces.
 
-    Example: ``甲6000个。[1]乙88%。`` → ``['甲6000个。[1]', '乙88%。']``.
+    A list of markers in one pair of brackets becomes one marker each. Example: ``甲6000个。[1]乙88%[1, 2]。`` →
+    ``['甲6000个。[1]', '乙88%[1][2]。']``.
     """
+    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(1))), text)
     return [piece for piece in _SENTENCE.findall(text) if piece]
