@@ -33,6 +33,7 @@ STAGES = [
      "answers.scope", "answers.compose", "answers.meaning", "answers.attribute"},
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",
      "search.milvus_fields", "search.milvus_store", "answers.followup", "ingest.documents"},
+    {"search.prebuilt"},
     {"search.retrieve", "search.build", "evaluation.relevance", "answers.decide"},
     {"answers.answer"},
     {"answers.claims", "answers.generate", "answers.provenance", "answers.judge"},

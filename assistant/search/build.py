@@ -4,7 +4,8 @@ One build, under the build lock: read the current version (a damaged segment cos
 compare every corpus file with what the index recorded (path, content hash, metadata), delete the documents that
 changed or went away, ingest and embed the new and changed ones (vectors of unchanged passages are reused), commit
 the stores and publish a new version with one atomic pointer replacement. Readers keep answering from the version
-they opened meanwhile.
+they opened meanwhile. An empty index folder first gets the verified prebuilt index of the bundled corpus when it
+matches (see :mod:`.prebuilt`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .index import (
     shaping_settings,
     staleness,
 )
+from .prebuilt import install_prebuilt
 from .store import KeywordIndex, VectorStore, make_stores
 
 log = logging.getLogger(__name__)
@@ -272,6 +274,11 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
         collect_garbage(folder)
         found = scan(corpus, settings.paths.uploads)
         files = found.files
+        installed = None if force else install_prebuilt(settings, embedder, files)
+        if installed is not None:  # an empty folder: the verified prebuilt index of the bundled corpus, not embedded
+            return BuildReport(True, "installed the verified prebuilt index", len(installed["documents"]),
+                               installed["n_chunks"], 0, installed["n_chunks"], installed.get("skipped", []),
+                               time.perf_counter() - started, installed["version"], sorted(installed["documents"]))
         if not force and index_problem(settings, embedder, files) is None:
             manifest = read_manifest(folder)
             return BuildReport(False, "index is current", len(manifest["documents"]), manifest["n_chunks"], 0,
