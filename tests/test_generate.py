@@ -141,6 +141,7 @@ def test_key_terms_and_sentences():
     assert key_terms("") == set() and key_terms("56人") == set()
     assert split_sentences("甲6000个。[1]乙88%。\n\n丙") == ["甲6000个。[1]", "乙88%。", "\n\n", "丙"]
     assert split_sentences("") == []
+    assert split_sentences("甲、乙、丙[1-3]。丁[2, 4]") == ["甲、乙、丙[1][2][3]。", "丁[2][4]"]
 
 
 class _Endpoint(BaseHTTPRequestHandler):

@@ -40,8 +40,8 @@ MARKER = re.compile(_MARK.format(r"(\d{1,2})"))
 # One sentence of generated text with the markers that follow its end punctuation:
 # "新建5G基站6000个以上[1]。" or "新建5G基站6000个以上。[1]"; an English sentence ends at ". ".
 _SENTENCE = re.compile(r"(?:[^。！？!?；;\n.]|\.(?!\s|$))+[。！？!?；;.]*(?:" + _MARK.format(r"\d{1,2}") + r")*|\n+")
-# Markers listed in one pair of brackets, "[1, 2]" or "[1，3]", are read as "[1][2]".
-_MARKER_LIST = re.compile(r"\[\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})+)\s*\]")
+# Markers listed in one pair of brackets, "[1, 2]", "[1，3]" or "[1-4]", are read as "[1][2]", "[1][3]", "[1]…[4]".
+_MARKER_LIST = re.compile(r"\[\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})+|\d\s*[-–~]\s*\d)\s*\]")
 # An English figure with a scale word: "1.9 billion", "30 million", "45 percent".
 _ENGLISH_SCALE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(billion|million|thousand|percent)\b", re.IGNORECASE)
 _SCALES = {"billion": 1e9, "million": 1e6, "thousand": 1e3, "percent": 1.0}
@@ -206,11 +206,17 @@ def check_sentence(sentence: str, passages: list[Sentence], question: str = "") 
     return Checked(sentence, "dropped_unsupported")
 
 
+def _listed(markers: str) -> list[int]:
+    """``1, 3`` → [1, 3]; ``1-4`` → [1, 2, 3, 4]."""
+    numbers = [int(n) for n in re.findall(r"\d+", markers)]
+    return list(range(numbers[0], numbers[1] + 1)) if re.search(r"[-–~]", markers) else numbers
+
+
 def split_sentences(text: str) -> list[str]:
     """Split generated text into sentences (markers stay with their sentence), newline runs as their own pieces.
 
     A list of markers in one pair of brackets becomes one marker each. Example: ``甲6000个。[1]乙88%[1, 2]。`` →
     ``['甲6000个。[1]', '乙88%[1][2]。']``.
     """
-    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in re.findall(r"\d+", m.group(1))), text)
+    text = _MARKER_LIST.sub(lambda m: "".join(f"[{n}]" for n in _listed(m.group(1))), text)
     return [piece for piece in _SENTENCE.findall(text) if piece]
