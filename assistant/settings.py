@@ -192,9 +192,9 @@ class AnswerSettings(_Section):
     llm_model: str = Field("qwen2.5", description="Model name sent to the endpoint.")
     llm_api_key: str = Field("", description="API key (falls back to OPENAI_API_KEY).")
     llm_timeout_s: float = Field(120.0, gt=0, le=3600, description="Seconds to wait for the LLM.")
-
     llm_verbose: bool = Field(
         False, description="Print llama.cpp's log lines for the local model (also on with the CLI's --verbose).")
+
 
 class UISettings(_Section):
     """The Gradio server."""
