@@ -102,6 +102,8 @@ def test_the_chain_of_issue_16_never_gives_shenyang_s_figure_as_liaoning_s(real_
         answers.append(real_assistant.ask(question, answers))
     first, second, third = (a.to_dict() for a in answers)
     assert not first["refused"] and "6000" in first["answer"]
+    # Liaoning's own 5G figure (2.5万, of 2020) is about another place and year: not part of Shenyang's answer.
+    assert "2.5万" not in first["answer"] and {c["doc_id"] for c in first["citations"]} == {first["citations"][0]["doc_id"]}
     assert third["resolved_question"] == "辽宁十四五期间要新建多少个5G基站？"
     for later in (second, third):
         shenyang = any(c["doc_id"] == first["citations"][0]["doc_id"] for c in later["citations"])

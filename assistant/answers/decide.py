@@ -85,6 +85,8 @@ def choose(question: Question, scored: Sequence[Scored], texts: dict[str, str],
            documents: dict[str, DocumentInfo]) -> tuple[list[Scored], list[dict[str, str]]]:
     """Order the sentences for the answer, those that fit the question's scope first; the scope mismatches left.
 
+    When the best sentence fits, sentences of another scope are dropped from the answer.
+
     A sentence whose time and place fit the question answers when its score is within :data:`SCOPE_MARGIN` of the
     best; otherwise the best sentence is kept and its mismatches are returned for the notice. Figure questions
     also check the indicator (``共有产权住房`` asked, ``保障性租赁住房`` found).
@@ -118,7 +120,9 @@ def choose(question: Question, scored: Sequence[Scored], texts: dict[str, str],
     best = scored[0]
     best_mismatch = mismatches(best)
     if not best_mismatch:
-        return list(scored), []
+        # Sentences after the answer that speak of another year or place (Liaoning's 2020 figure under a question
+        # about Shenyang in 2021) would read as part of the answer: they are left out.
+        return [best, *(s for s in scored[1:] if scope.empty or not mismatches(s))], []
     # English questions share no words with the passages, so their sentences are barely ranked: any sentence of
     # the top chunks that fits the scope answers.
     margin = SCOPE_MARGIN if question.script != "latin" else math.inf
