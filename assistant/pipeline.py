@@ -12,14 +12,14 @@ from typing import TypeVar
 
 from .answers.answer import Extractor
 from .answers.service import AnswerService
-from .errors import DocumentError, IndexStateError, QueryError, StaleIndexError
+from .errors import DocumentError, IndexMissingError, IndexStateError, QueryError, StaleIndexError
 from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
 from .ingest.pages import locate_citation
 from .ingest.uploads import UPLOAD_SUFFIXES, add_manifest_entry, check_quota, remove_manifest_entry, store_upload
 from .search.build import BuildReport, index_problem, passage_for_embedding, stale_reason, update_index
 from .search.embed import Embedder, make_embedder
-from .search.index import IndexSnapshot, current_version, open_snapshot, tidy
+from .search.index import POINTER, IndexSnapshot, current_version, open_snapshot, tidy
 from .search.retrieve import Filters, Retriever
 from .settings import Settings, load_settings
 from .text.script import detect_script
@@ -77,6 +77,10 @@ class Assistant:
             self.reload()  # questions meanwhile were answered from the version open before
         return report
 
+    def has_index(self) -> bool:
+        """Whether an index version exists in the index folder (current or not); ``False`` on a first start."""
+        return (self.store_dir / POINTER).exists()
+
     def index_problem(self, corpus: Path | None = None) -> str | None:
         """Why the index cannot be used as it is (missing, stale, damaged), or ``None`` when it is current."""
         settings = self.settings
@@ -118,7 +122,10 @@ class Assistant:
                 except IndexStateError as exc:
                     if not rebuild:
                         raise
-                    log.warning("Rebuilding the index: %s", exc)
+                    if isinstance(exc, IndexMissingError):  # a first start: nothing is wrong
+                        log.info("No index yet: building it (or installing the verified prebuilt one).")
+                    else:
+                        log.warning("Rebuilding the index: %s", exc)
                     self.build(progress=progress)
                     snapshot = open_snapshot(self.store_dir, self.settings)
                 self._swap(snapshot)

@@ -1,6 +1,7 @@
 """Index lifecycle: build, reuse, staleness, incremental add/remove, fault injection on every file, atomic steps, lock."""
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -265,3 +266,18 @@ def test_leftovers_are_removed_when_the_index_is_next_opened(hash_assistant: Ass
         orphan.mkdir()
         _fresh(hash_assistant).open_index()
         assert orphan.exists()
+
+
+def test_a_first_start_builds_without_a_warning_and_a_damaged_index_warns(hash_assistant: Assistant,
+                                                                          caplog: pytest.LogCaptureFixture):
+    assert not hash_assistant.has_index()
+    with caplog.at_level(logging.INFO, logger="assistant.pipeline"):
+        hash_assistant.open_index(rebuild=True)  # what the server does on a fresh clone
+    assert hash_assistant.has_index() and "No index yet" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    caplog.clear()
+    fresh = _fresh(hash_assistant)
+    (fresh.store_dir / "CURRENT").write_text("garbled", encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="assistant.pipeline"):
+        fresh.open_index(rebuild=True)
+    assert [r for r in caplog.records if r.levelno == logging.WARNING and "Rebuilding the index" in r.getMessage()]

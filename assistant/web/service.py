@@ -111,7 +111,9 @@ class Service:
 
     def _open(self, job: Job) -> None:
         problem = self.assistant.index_problem()
-        if problem:
+        if problem and not self.assistant.has_index():  # a first start: nothing is wrong
+            log.info("Building the index in the background (none yet).")
+        elif problem:
             log.warning("Building the index in the background: %s", public_message(RuntimeError(problem), self.assistant))
         self._corpus_state = self._corpus_fingerprint()
         self.assistant.open_index(rebuild=True, progress=job.progress)
