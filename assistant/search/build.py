@@ -11,7 +11,6 @@ matches (see :mod:`.prebuilt`).
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -294,13 +293,25 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
         return report
 
 
+def _as_json(value: Any) -> Any:
+    """``value`` as the manifest holds it after a JSON round trip (tuples become lists), without serializing it.
+
+    Example: ``{"page_starts": (0, 12)}`` → ``{"page_starts": [0, 12]}``.
+    """
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return value
+
+
 def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], current: _Current,
            progress: Progress | None) -> BuildReport:
     """Delete, ingest, embed, upsert and commit; return the report (reason and timing filled by the caller)."""
     wanted = {f.info.doc_id: f for f in files}
     unchanged = {doc_id for doc_id, entry in current.documents.items()
                  if (f := wanted.get(doc_id)) is not None and entry["sha256"] == f.sha256
-                 and entry["info"] == json.loads(json.dumps(f.info.to_dict()))}  # as the manifest holds it (lists)
+                 and entry["info"] == _as_json(f.info.to_dict())}
     removed = [doc_id for doc_id in current.documents if doc_id not in unchanged]
     cache = _old_vectors(current.catalog, current.vectors, removed)
     if current.previous is not None:
