@@ -112,3 +112,14 @@ def test_english_question_gains_the_corpus_term(tmp_path: Path, small_corpus: Pa
     assert keyword.term_idf("地震") > 0 and keyword.term_idf("乔布斯") == 0
     assert "地震" in on.search(question, k=1, mode="bm25")[0].chunk.text_norm
     assert not any("地震" in h.chunk.text_norm for h in off.search(question, k=3, mode="bm25"))
+
+
+def test_warm_loads_the_dictionary_only_when_the_bridge_is_on(tmp_path: Path, small_corpus: Path):
+    off = Assistant(make_settings(tmp_path, small_corpus, retrieval={"bridge": False}))
+    off.build()
+    load_bridge.cache_clear()
+    off.retriever.warm()
+    assert load_bridge.cache_info().currsize == 0
+    on = Assistant(make_settings(tmp_path, small_corpus))
+    on.retriever.warm()  # what the server does at start, so a first English question does not wait for it
+    assert load_bridge.cache_info().currsize == 1

@@ -37,6 +37,16 @@ class Retriever:
         self._last_query: tuple[str, np.ndarray] | None = None
         self._lock = threading.Lock()
 
+    def warm(self) -> None:
+        """Load what a first question would otherwise wait for (a server calls this at start).
+
+        That is the embedding model and, when English words go through the dictionary bridge, the inverted
+        dictionary (about 2 s each).
+        """
+        self.query_vector("预热")
+        if self.settings.expansion and self.settings.bridge:
+            load_bridge()
+
     def query_vector(self, query_norm: str) -> np.ndarray:
         """The query's embedding (the last one is kept: answering a question reuses its search's vector)."""
         last = self._last_query

@@ -117,7 +117,8 @@ class Service:
             log.warning("Building the index in the background: %s", public_message(RuntimeError(problem), self.assistant))
         self._corpus_state = self._corpus_fingerprint()
         self.assistant.open_index(rebuild=True, progress=job.progress)
-        self.assistant.search(prompts.UI_EXAMPLE_QUESTIONS[0], k=1)  # loads the embedding model
+        self.assistant.retriever.warm()  # the model and the dictionary load here, not on the first question
+        self.assistant.search(prompts.UI_EXAMPLE_QUESTIONS[0], k=1)  # and the stores' lazily read parts
         self._ready.set()
 
     def _work(self) -> None:
