@@ -33,7 +33,7 @@ from ..ingest.corpus import CorpusFile, corpus_hash
 from ..settings import Settings
 from .embed import Embedder
 from .index import POINTER, commit_version, open_snapshot, read_manifest, staleness
-from .segments import verify_segment
+from .segments import SEGMENTS_DIR, verify_segment
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +112,13 @@ def install_prebuilt(settings: Settings, embedder: Embedder, files: Sequence[Cor
                 problem)
         return None
     manifest = read_manifest(source)
-    (folder / "segments").mkdir(parents=True, exist_ok=True)
+    (folder / SEGMENTS_DIR).mkdir(parents=True, exist_ok=True)
     for state in manifest["stores"].values():
         for record in state.get("segments", []):
-            target = folder / "segments" / record["name"]
-            temporary = folder / "segments" / f".prebuilt-{record['name']}"
+            target = folder / SEGMENTS_DIR / record["name"]
+            temporary = folder / SEGMENTS_DIR / f".prebuilt-{record['name']}"
             shutil.rmtree(temporary, ignore_errors=True)
-            shutil.copytree(source / "segments" / record["name"], temporary)
+            shutil.copytree(source / SEGMENTS_DIR / record["name"], temporary)
             shutil.rmtree(target, ignore_errors=True)  # left by a crashed install: unpublished
             os.replace(temporary, target)
             verify_segment(folder, record)  # the copy, checked before it is published
