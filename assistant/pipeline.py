@@ -64,15 +64,18 @@ class Assistant:
         """
         return ingest_corpus(corpus or self.settings.paths.corpus, self.settings, progress)
 
-    def build(self, corpus: Path | None = None, force: bool = False, progress: Progress | None = None) -> BuildReport:
+    def build(self, corpus: Path | None = None, force: bool = False, progress: Progress | None = None,
+              paths: Sequence[Path] | None = None) -> BuildReport:
         """Bring the index up to date: only new or changed documents are read and embedded; damage is repaired.
 
         Args:
             corpus: The folder (default ``paths.corpus``).
             force: Rebuild everything even when the index is current.
             progress: Called as ``progress(stage, done, total)``.
+            paths: Only these files changed (added, edited or removed): the corpus is not listed (see
+                :func:`~assistant.search.build.update_index`).
         """
-        report = update_index(self.settings, self.embedder, corpus, force, progress)
+        report = update_index(self.settings, self.embedder, corpus, force, progress, paths)
         if report.rebuilt and self._open is not None:
             self.reload()  # questions meanwhile were answered from the version open before
         return report
@@ -185,7 +188,7 @@ class Assistant:
             DocumentError: Wrong type, too large, over the uploads quota, empty, or unreadable (nothing is kept).
         """
         path = self.accept_upload(name, data)
-        self.build(progress=progress)
+        self.build(progress=progress, paths=[path])
         snapshot = self.open_index()
         relative = path.relative_to(self.settings.paths.corpus).as_posix()
         return next(info for info in snapshot.documents.values() if info.file == relative)
@@ -226,12 +229,15 @@ class Assistant:
         Raises:
             DocumentError: The document is unknown or not an upload.
         """
-        self.forget_upload(doc_id)
-        self.build()
+        path = self.forget_upload(doc_id)
+        self.build(paths=[path])
         self.open_index()
 
-    def forget_upload(self, doc_id: str) -> None:
+    def forget_upload(self, doc_id: str) -> Path:
         """Delete an uploaded document's file and manifest entry, without rebuilding the index yet.
+
+        Returns:
+            The deleted file.
 
         Raises:
             DocumentError: The document is unknown or not an upload.
@@ -244,6 +250,7 @@ class Assistant:
         path = self.settings.paths.corpus / info.file
         path.unlink(missing_ok=True)
         remove_manifest_entry(path.parent, path.name)
+        return path
 
     def document_text(self, doc_id: str) -> str:
         """The cleaned text of an indexed document (what citation offsets point into)."""

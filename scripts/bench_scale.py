@@ -8,7 +8,8 @@ chunks carry a date (2015–2024) and a region (one of six), so filters have som
            queries with and without a filter (region 沈阳 + since 2021: ~7 % of the chunks), recall@10 of the dense
            search against exact search, peak memory (RSS of the process running the backend) and disk size.
   add-one  build an index of N chunks through ``Assistant.build()`` (hash embedder, synthetic documents), then time
-           the build after adding one document and after removing it: it should not grow with N.
+           the build after adding one document and after removing it, first as ``build()`` (lists the corpus), then
+           as ``build(paths=[file])`` (what an upload runs): it should not grow with N.
 
 Usage:
   .venv/bin/python scripts/bench_scale.py stores [--sizes 100000,1000000] [--backends faiss-ivf,milvus-lite]
@@ -238,6 +239,17 @@ def run_add_one(store: str, n_chunks: int, work: Path) -> dict:
         t0 = time.perf_counter()
         assistant.build()
         result.setdefault("remove_s", []).append(round(time.perf_counter() - t0, 2))
+    for step in range(3):  # the same, naming the file (what an upload does): the corpus is not listed
+        target = folder / "corpus" / f"named{step}.txt"
+        shutil.copy(extra, target)
+        t0 = time.perf_counter()
+        added = assistant.build(paths=[target])
+        result.setdefault("add_named_s", []).append(round(time.perf_counter() - t0, 3))
+        assert len(added.added) == 1, added
+        target.unlink()
+        t0 = time.perf_counter()
+        assistant.build(paths=[target])
+        result.setdefault("remove_named_s", []).append(round(time.perf_counter() - t0, 3))
     result["peak_rss_mb"] = round(rss_mb())
     return result
 

@@ -64,7 +64,7 @@ def main() -> None:
         PREBUILT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staged, PREBUILT)
     size = sum(p.stat().st_size for p in PREBUILT.rglob("*") if p.is_file())
-    print(f"{PREBUILT.relative_to(ROOT)}: {manifest['n_chunks']} passages of {len(manifest['documents'])} documents, "
+    print(f"{PREBUILT.relative_to(ROOT)}: {manifest['n_chunks']} passages of {manifest['n_documents']} documents, "
           f"model {manifest['model_id']}, settings {manifest['settings_fingerprint']}, corpus "
           f"{manifest['corpus_hash']}, {size / 1e6:.1f} MB; embedded {report.embedded} in {report.seconds:.1f} s")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -104,11 +105,15 @@ def test_same_name_other_extensions_are_three_documents(tmp_path: Path, small_co
 
 
 # ----- 3: every file of the index checked (the full matrix is in test_index.py) -----
-def test_cli_build_repairs_a_deleted_cleaned_text_without_force(tmp_path: Path, small_corpus: Path):
+def test_cli_build_repairs_an_edited_cleaned_text_without_force(tmp_path: Path, small_corpus: Path):
     settings = make_settings(tmp_path, small_corpus)
     Assistant(settings).build()
-    text = next((tmp_path / "index" / "store" / "segments").glob("cat-*/texts/*shenyang*"))
-    text.unlink()
+    database = next((tmp_path / "index" / "store" / "segments").glob("cat-*/chunks.sqlite"))
+    with sqlite3.connect(database) as db:  # the cleaned text a citation would quote, changed in place
+        changed = db.execute("UPDATE texts SET text = replace(text, '6000', '9000') WHERE doc_id LIKE 'shenyang%'")
+        assert changed.rowcount == 1
+    db.close()
+    assert "chunks.sqlite is corrupt" in (Assistant(settings).index_problem() or "")
     env = {"ASSISTANT_PATHS__CORPUS": str(small_corpus), "ASSISTANT_PATHS__INDEX": str(tmp_path / "index"),
            "ASSISTANT_EMBEDDING__MODEL": "hash:256", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-m", "assistant.cli", "build"], capture_output=True, text=True, env=env,

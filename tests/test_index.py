@@ -90,6 +90,60 @@ def test_add_and_remove_document_touch_only_its_chunks(hash_assistant: Assistant
     assert all(h.chunk.doc_id != "lnwb-2021-plan-briefing" for h in fresh.search("十四五 新突破", k=20))
 
 
+def _no_listing(*args, **kwargs):
+    raise AssertionError("the corpus was listed")
+
+
+def test_updating_named_files_does_not_list_the_corpus_and_ends_where_a_full_build_would(
+        hash_assistant: Assistant, small_corpus: Path, monkeypatch: pytest.MonkeyPatch):
+    first = hash_assistant.build()
+    added_file = small_corpus / "000_a44cb53fb1e7b1bd.txt"
+    shutil.copy(CORPUS / "000_a44cb53fb1e7b1bd.txt", added_file)
+    (small_corpus / "empty.txt").write_bytes(b"")
+    with monkeypatch.context() as patch:
+        patch.setattr("assistant.search.build.scan", _no_listing)
+        added = hash_assistant.build(paths=[added_file, small_corpus / "empty.txt"])
+    assert added.rebuilt and added.added == ["lnwb-2021-plan-briefing"] and added.documents == 4
+    assert added.embedded == added.chunks - first.chunks > 0
+    assert [s["file"] for s in added.skipped] == ["empty.txt"]
+    # The full check lists the corpus and finds the index current: the recorded corpus state is the same.
+    assert hash_assistant.index_problem() is None and not hash_assistant.build().rebuilt
+    # The manifest this process remembers from writing it is what its file says (JSON types only).
+    pointer = json.loads((hash_assistant.store_dir / "CURRENT").read_text(encoding="utf-8"))
+    written = json.loads((hash_assistant.store_dir / pointer["manifest"]).read_text(encoding="utf-8"))
+    assert read_manifest(hash_assistant.store_dir) == written
+    assert any(h.chunk.doc_id == "lnwb-2021-plan-briefing" for h in _fresh(hash_assistant).search("十四五 新突破", k=20))
+    added_file.unlink()
+    with monkeypatch.context() as patch:
+        patch.setattr("assistant.search.build.scan", _no_listing)
+        removed = hash_assistant.build(paths=[added_file])
+    assert removed.removed == ["lnwb-2021-plan-briefing"] and removed.chunks == first.chunks and removed.embedded == 0
+    assert hash_assistant.index_problem() is None
+    assert "lnwb-2021-plan-briefing" not in _fresh(hash_assistant).open_index().documents
+
+
+def test_updating_named_files_lists_the_corpus_when_it_must(hash_assistant: Assistant, small_corpus: Path):
+    # No index yet: a full build.
+    note = small_corpus / "note.txt"
+    note.write_text("新增通知\n\n全市新建智慧灯杆八千根。", encoding="utf-8")
+    assert hash_assistant.build(paths=[note]).documents == 4
+    # A second file whose manifest id is the note's: the full listing decides which file keeps the id.
+    twin = small_corpus / "aaa.txt"  # sorts first: a full listing gives it the id and the note another
+    twin.write_text("另一通知\n\n全市新建公园三座。", encoding="utf-8")
+    manifest = small_corpus / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + '\n[[document]]\nfile = "aaa.txt"\nid = "note-txt"\n',
+                        encoding="utf-8")
+    report = hash_assistant.build(paths=[twin])
+    assert report.documents == 5 and hash_assistant.index_problem() is None
+    # A damaged index: repaired by a full build even when only one file was named.
+    largest = max((hash_assistant.store_dir / "segments").glob("vec-*/vectors.npy"), key=lambda p: p.stat().st_size)
+    largest.write_bytes(b"garbage")  # the first build's documents, not only the named file's
+    twin.write_text("另一通知\n\n全市新建公园五座。", encoding="utf-8")
+    report = hash_assistant.build(paths=[twin])
+    assert report.repaired and report.documents == 5 and hash_assistant.index_problem() is None
+    assert _fresh(hash_assistant).open_index().count() == report.chunks
+
+
 def test_unreadable_file_is_skipped_and_reported(hash_assistant: Assistant, small_corpus: Path):
     (small_corpus / "empty.txt").write_bytes(b"")
     (small_corpus / "binary.txt").write_bytes(bytes(range(256)) * 8)
@@ -177,9 +231,8 @@ def test_damage_repairs_only_the_damaged_documents(pristine, tmp_path: Path):
     assistant = _copy(pristine, tmp_path)
     manifest = read_manifest(assistant.store_dir)
     catalog = manifest["stores"]["catalog"]["segments"][0]
-    text = next(name for name in catalog["files"] if name.startswith("texts/") and "shenyang_2021" in name)
-    _damage(assistant.store_dir / "segments" / catalog["name"] / text, "edit")
-    with pytest.raises(CorruptIndexError, match="texts/"):
+    _damage(assistant.store_dir / "segments" / catalog["name"] / "chunks.sqlite", "edit")  # records and texts
+    with pytest.raises(CorruptIndexError, match="chunks.sqlite"):
         _fresh(assistant).open_index()
     report = assistant.build()
     assert report.rebuilt and set(report.repaired) >= {"shenyang-2021-ten-tasks"}

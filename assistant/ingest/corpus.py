@@ -8,8 +8,11 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from ..types import DocumentInfo
@@ -30,6 +33,11 @@ class CorpusFile:
     path: Path
     info: DocumentInfo
     sha256: str
+
+    @cached_property
+    def entry_digest(self) -> str:
+        """Digest of this file's content hash and metadata, its part of :func:`corpus_hash` (computed once)."""
+        return hashlib.sha256(f"{self.sha256}\0{sorted(self.info.to_dict().items())}".encode()).hexdigest()[:24]
 
 
 @dataclass
@@ -90,10 +98,10 @@ def derive_doc_id(relative: Path) -> str:
 _HASHED: dict[str, tuple[int, int, str]] = {}
 
 
-def corpus_file_sha256(path: Path) -> str:
+def corpus_file_sha256(path: Path, absolute: str | None = None) -> str:
     """:func:`file_sha256` of a corpus file, reused while the file's size and modification time are unchanged."""
-    stat = path.stat()
-    key = os.path.abspath(path)  # not resolve(): a realpath per file was a third of a 5,000-document scan
+    key = absolute or os.path.abspath(path)  # not resolve(): a realpath per file was a third of a 5,000-document scan
+    stat = os.stat(key)
     cached = _HASHED.get(key)
     if cached and cached[:2] == (stat.st_size, stat.st_mtime_ns):
         return cached[2]
@@ -128,45 +136,124 @@ def scan(root: Path, uploads: Path | None = None) -> Discovery:
     Raises:
         ConfigError: The folder does not exist or its top-level manifest is invalid.
     """
-    if not root.is_dir():
-        raise ConfigError(f"Corpus folder {root} does not exist. Create it or pass --corpus DIR.")
-    root_resolved = root.resolve()
-    uploads_resolved = uploads.resolve() if uploads is not None else None
-    manifests: dict[Path, dict[str, dict[str, str]] | None] = {}
-    found = Discovery()
-    seen_ids: set[str] = set()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.name == MANIFEST_NAME or path.name.lower().startswith("readme") or path.name.startswith("."):
-            continue
-        resolved = path.resolve()
-        if not resolved.is_relative_to(root_resolved):
-            log.warning("Skipping %s: it points outside the corpus folder.", path.name)
-            continue
+    scanner = _Scanner(root, uploads)
+    for relative_text, absolute, is_link, stamp in _walk(root):
+        scanner.add(relative_text, absolute, is_link, stamp)
+    return scanner.found
+
+
+def scan_files(root: Path, paths: Sequence[Path], uploads: Path | None, taken_ids: set[str]) -> Discovery:
+    """:func:`scan` of only some files of the corpus (missing ones are left out), given the ids other files hold.
+
+    What an incremental update lists instead of the whole corpus. A file whose natural id (its manifest ``id`` or
+    the one derived from its path) is taken by another file gets another one, as in :func:`scan`; the caller can
+    compare with :func:`natural_id` to notice it.
+
+    Raises:
+        ConfigError: The corpus folder does not exist, a path lies outside it, or its folder's manifest is invalid.
+    """
+    scanner = _Scanner(root, uploads)
+    scanner.seen_ids |= taken_ids
+    for path in paths:
+        absolute = os.path.abspath(path)
+        relative = os.path.relpath(absolute, os.path.abspath(root))
+        if relative.startswith(".."):
+            raise ConfigError(f"{path.name} is not inside the corpus folder.")
+        try:
+            stat = os.stat(absolute)
+        except OSError:
+            continue  # removed: the caller drops its document
+        if os.path.isfile(absolute):
+            scanner.add(Path(relative).as_posix(), absolute, os.path.islink(absolute), (stat.st_size, stat.st_mtime_ns))
+    return scanner.found
+
+
+def natural_id(item: CorpusFile) -> str:
+    """The id a file would get if no other file claimed it first: its manifest ``id``, else derived from its path."""
+    entry = (read_manifest(item.path.parent) or {}).get(item.path.name, {})
+    return entry.get("id") or derive_doc_id(Path(item.info.file))
+
+
+class _Scanner:
+    """Describes corpus files one at a time (ids kept unique in the order they are added)."""
+
+    def __init__(self, root: Path, uploads: Path | None) -> None:
+        if not root.is_dir():
+            raise ConfigError(f"Corpus folder {root} does not exist. Create it or pass --corpus DIR.")
+        self.root, self.root_resolved = root, root.resolve()
+        self.uploads_resolved = uploads.resolve() if uploads is not None else None
+        # The uploads folder as a corpus-relative prefix ("uploads/"), to place files without a path object each.
+        self.uploads_prefix = (self.uploads_resolved.relative_to(self.root_resolved).as_posix() + "/"
+                               if self.uploads_resolved is not None
+                               and self.uploads_resolved.is_relative_to(self.root_resolved) else None)
+        self.manifests: dict[Path, dict[str, dict[str, str]] | None] = {}
+        self.found = Discovery()
+        self.seen_ids: set[str] = set()
+
+    def add(self, relative_text: str, absolute: str, is_link: bool, stamp: tuple[int, int]) -> None:
+        """Describe one file (``relative_text``: its corpus-relative POSIX path) unless it is left out."""
+        root, found = self.root, self.found
+        name = relative_text.rsplit("/", 1)[-1]
+        if name == MANIFEST_NAME or name.lower().startswith("readme") or name.startswith("."):
+            return
+        path = root / relative_text
+        # Only a symlink can lead outside: a file reached without following links lies under the root.
+        resolved = path.resolve() if is_link else None
+        if resolved is not None and not resolved.is_relative_to(self.root_resolved):
+            log.warning("Skipping %s: it points outside the corpus folder.", name)
+            return
         folder = path.parent
-        if folder not in manifests:
-            manifests[folder] = _folder_manifest(root, folder, found)
-        entries = manifests[folder]
-        relative = path.relative_to(root)
+        if folder not in self.manifests:
+            self.manifests[folder] = _folder_manifest(root, folder, found)
+        entries = self.manifests[folder]
+        relative = Path(relative_text)
         if entries is None:
-            found.problems.append({"file": relative.as_posix(), "type": "ConfigError",
+            found.problems.append({"file": relative_text, "type": "ConfigError",
                                    "reason": f"skipped: {folder.relative_to(root).as_posix()}/{MANIFEST_NAME} is broken"})
-            continue
-        entry = entries.get(path.name, {})
-        doc_id = _unique_id(entry.get("id") or derive_doc_id(relative), relative, seen_ids)
-        in_uploads = uploads_resolved is not None and resolved.is_relative_to(uploads_resolved)
-        info = DocumentInfo(
-            doc_id=doc_id,
-            file=relative.as_posix(),
-            title=entry.get("title", ""),
-            publisher=entry.get("publisher", ""),
-            date=entry.get("date", ""),
-            region=entry.get("region", ""),
-            doc_type=entry.get("doc_type", ""),
-            script=entry.get("script", ""),
-            source="upload" if in_uploads else entry.get("source", "corpus"),
-        )
-        found.files.append(CorpusFile(path=path, info=info, sha256=corpus_file_sha256(path)))
-    return found
+            return
+        entry = entries.get(name, {})
+        doc_id = _unique_id(entry.get("id") or derive_doc_id(relative), relative, self.seen_ids)
+        if resolved is not None:
+            in_uploads = self.uploads_resolved is not None and resolved.is_relative_to(self.uploads_resolved)
+        else:
+            in_uploads = self.uploads_prefix is not None and relative_text.startswith(self.uploads_prefix)
+        fields = (doc_id, relative_text, *(entry.get(key, "") for key in _INFO_KEYS),
+                  "upload" if in_uploads else entry.get("source", "corpus"))
+        cached = _SCANNED.get(absolute)
+        if cached is not None and cached[0] == (stamp, fields):
+            found.files.append(cached[1])  # unchanged since this process last listed it: same object, hash kept
+            return
+        item = CorpusFile(path=path, info=DocumentInfo(*fields), sha256=corpus_file_sha256(path, absolute))
+        _SCANNED[absolute] = ((stamp, fields), item)
+        found.files.append(item)
+
+
+# What :func:`scan` built per file, by absolute path, with the file's size, modification time and metadata then.
+_SCANNED: dict[str, tuple[tuple[Any, ...], CorpusFile]] = {}
+_INFO_KEYS = ("title", "publisher", "date", "region", "doc_type", "script")
+
+
+def _walk(root: Path) -> list[tuple[str, str, bool, tuple[int, int]]]:
+    """``(relative POSIX path, absolute path, is a symlink, (size, mtime))`` of every file under ``root``, sorted.
+
+    The order is that of ``sorted(Path)``. ``os.scandir`` rather than ``Path.rglob``: a corpus of thousands of files
+    is listed on every build, and pathlib's per-file objects cost more than the listing itself. Like ``rglob``,
+    symlinked folders are not entered.
+    """
+    found: list[tuple[tuple[str, ...], str, str, bool, tuple[int, int]]] = []
+    pending = [((), str(root))]
+    while pending:
+        parts, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(((*parts, entry.name), entry.path))
+                elif entry.is_file():
+                    stat = entry.stat()
+                    found.append(((*parts, entry.name), "/".join((*parts, entry.name)), entry.path,
+                                  entry.is_symlink(), (stat.st_size, stat.st_mtime_ns)))
+    found.sort(key=lambda item: item[0])
+    return [item[1:] for item in found]
 
 
 def _folder_manifest(root: Path, folder: Path, found: Discovery) -> dict[str, dict[str, str]] | None:
@@ -199,7 +286,13 @@ def discover(root: Path, uploads: Path | None = None) -> list[CorpusFile]:
 
 def corpus_hash(files: list[CorpusFile]) -> str:
     """Hash of the corpus: every file's relative path, content and metadata."""
-    digest = hashlib.sha256()
-    for item in files:
-        digest.update(f"{item.info.file}\0{item.sha256}\0{sorted(item.info.to_dict().items())}\n".encode())
-    return digest.hexdigest()[:16]
+    return entries_hash({item.info.file: item.entry_digest for item in files})
+
+
+def entries_hash(entries: dict[str, str]) -> str:
+    """:func:`corpus_hash` from each file's :attr:`CorpusFile.entry_digest` by relative path.
+
+    The index records these digests, so an update of a few files computes the new hash without listing the corpus.
+    """
+    lines = sorted(f"{file}\0{digest}\n" for file, digest in entries.items())
+    return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]

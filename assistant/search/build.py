@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,10 @@ import numpy as np
 
 from ..errors import AssistantError, CorruptIndexError, DocumentError, IndexStateError
 from ..ingest.chunk import search_text
-from ..ingest.corpus import CorpusFile, corpus_hash, discover, scan
+from ..ingest.corpus import CorpusFile, corpus_hash, discover, entries_hash, natural_id, scan, scan_files
 from ..ingest.documents import ingest_file
 from ..settings import Settings
-from ..types import Chunk, Document
+from ..types import Chunk, Document, DocumentInfo
 from .catalog import Catalog
 from .embed import Embedder
 from .index import (
@@ -113,7 +115,7 @@ class _Current:
     catalog: Catalog
     vectors: VectorStore
     keyword: KeywordIndex
-    documents: dict[str, dict[str, Any]]  # doc_id → {"file", "sha256", "info"} of intact indexed documents
+    documents: dict[str, dict[str, Any]]  # doc_id → {"file", "sha256", "info", "digest"} of intact documents
     repaired: list[str]
     # The previous index's catalog and vectors when they cannot be updated in place (other chunking or index type)
     # but hold vectors of the same model: unchanged passages are not embedded again.
@@ -148,7 +150,7 @@ def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: b
     except (CorruptIndexError, AssistantError) as exc:  # an unreadable remote store: start it afresh
         log.warning("Rebuilding the vector and keyword stores: %s", exc)
         vectors, keyword = make_stores(settings, folder, embedder.dim, None)
-        damaged |= set(manifest.get("documents", {}))
+        damaged |= catalog.live_doc_ids()
         dropped = True
     damaged |= _reconcile(catalog, vectors)
     if dropped:  # a dropped segment of one store leaves its documents in the others: those are damaged too
@@ -156,8 +158,7 @@ def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: b
     for doc_id in damaged:
         for store in (catalog, vectors, keyword):
             store.delete(doc_id=doc_id)
-    live = set(catalog.documents)
-    documents = {d: entry for d, entry in manifest.get("documents", {}).items() if d in live and d not in damaged}
+    documents = {d: entry for d, entry in catalog.corpus_entries().items() if d not in damaged}
     if damaged:
         reason = reason or f"repairing {len(damaged)} damaged document(s)"
     return _Current(catalog, vectors, keyword, documents, sorted(damaged)), reason
@@ -249,7 +250,7 @@ def _old_vectors(catalog: Catalog, vectors: VectorStore, doc_ids: Sequence[str] 
 
 
 def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = None, force: bool = False,
-                 progress: Progress | None = None) -> BuildReport:
+                 progress: Progress | None = None, paths: Sequence[Path] | None = None) -> BuildReport:
     """Bring the index in ``paths.index/store`` up to date with the corpus.
 
     Args:
@@ -258,6 +259,10 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
         corpus: The corpus folder (default ``paths.corpus``).
         force: Re-ingest and re-embed everything.
         progress: Called as ``progress(stage, done, total)`` with stages ``ingest`` and ``embed``.
+        paths: Only these files changed (added, edited or removed): update their documents without listing the
+            corpus, so that adding a document costs what the document costs, not what the corpus does. The whole
+            corpus is listed as without ``paths`` when the index is missing, damaged or shaped by other settings,
+            or when a file's id is taken by another file.
 
     Returns:
         What was done; ``rebuilt`` is false when the index was already current and intact.
@@ -271,16 +276,23 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
     folder = settings.paths.index / "store"
     with build_lock(folder, settings.index.lock_timeout_s):
         collect_garbage(folder)
+        if paths is not None and not force:
+            report = _update_files(settings, embedder, corpus, paths, progress)
+            if report is not None:
+                report.seconds = time.perf_counter() - started
+                collect_garbage(folder)
+                return report
         found = scan(corpus, settings.paths.uploads)
         files = found.files
         installed = None if force else install_prebuilt(settings, embedder, files)
         if installed is not None:  # an empty folder: the verified prebuilt index of the bundled corpus, not embedded
-            return BuildReport(True, "installed the verified prebuilt index", len(installed["documents"]),
+            added = sorted(Catalog(folder, installed["stores"]["catalog"], verify=False).live_doc_ids())
+            return BuildReport(True, "installed the verified prebuilt index", installed["n_documents"],
                                installed["n_chunks"], 0, installed["n_chunks"], installed.get("skipped", []),
-                               time.perf_counter() - started, installed["version"], sorted(installed["documents"]))
+                               time.perf_counter() - started, installed["version"], added)
         if not force and index_problem(settings, embedder, files) is None:
             manifest = read_manifest(folder)
-            return BuildReport(False, "index is current", len(manifest["documents"]), manifest["n_chunks"], 0,
+            return BuildReport(False, "index is current", manifest["n_documents"], manifest["n_chunks"], 0,
                                manifest["n_chunks"], manifest.get("skipped", []), time.perf_counter() - started,
                                manifest["version"])
         current, reason = _open_current(folder, settings, embedder, force)
@@ -291,6 +303,30 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
         report.seconds = time.perf_counter() - started
         collect_garbage(folder)
         return report
+
+
+def _update_files(settings: Settings, embedder: Embedder, corpus: Path, paths: Sequence[Path],
+                  progress: Progress | None) -> BuildReport | None:
+    """Update the documents of some files only; ``None`` when the whole corpus must be listed instead."""
+    folder = settings.paths.index / "store"
+    try:
+        manifest = read_manifest(folder)
+    except IndexStateError:
+        return None
+    if "entries" not in manifest:  # written before the index recorded each file's digest
+        return None
+    current, reason = _open_current(folder, settings, embedder, force=False)
+    if reason:  # other settings, or damaged documents to ingest again: only a full listing finds their files
+        return None
+    root = os.path.abspath(corpus)
+    scope = {Path(os.path.relpath(os.path.abspath(p), root)).as_posix() for p in paths}
+    taken = {doc_id for doc_id, entry in current.documents.items() if entry["file"] not in scope}
+    found = scan_files(corpus, paths, settings.paths.uploads, taken)
+    if found.problems or any(f.info.doc_id != natural_id(f) for f in found.files):
+        return None
+    report = _apply(settings, embedder, found.files, current, progress, scope, manifest)
+    report.reason = f"updated {len(scope)} file(s)"
+    return report
 
 
 def _as_json(value: Any) -> Any:
@@ -305,13 +341,25 @@ def _as_json(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1 << 17)
+def _info_json(info: DocumentInfo) -> dict[str, Any]:
+    """A document's info as the manifest holds it (cached: every build compares every document's; do not mutate)."""
+    return _as_json(info.to_dict())
+
+
 def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], current: _Current,
-           progress: Progress | None) -> BuildReport:
-    """Delete, ingest, embed, upsert and commit; return the report (reason and timing filled by the caller)."""
+           progress: Progress | None, scope: set[str] | None = None,
+           previous: dict[str, Any] | None = None) -> BuildReport:
+    """Delete, ingest, embed, upsert and commit; return the report (reason and timing filled by the caller).
+
+    ``files`` is the whole corpus, or with ``scope`` (relative paths) what is left of those files: documents of
+    other files stay as they are, and their entries are taken from the ``previous`` manifest.
+    """
     wanted = {f.info.doc_id: f for f in files}
     unchanged = {doc_id for doc_id, entry in current.documents.items()
-                 if (f := wanted.get(doc_id)) is not None and entry["sha256"] == f.sha256
-                 and entry["info"] == _as_json(f.info.to_dict())}
+                 if (scope is not None and entry["file"] not in scope)
+                 or ((f := wanted.get(doc_id)) is not None and entry["sha256"] == f.sha256
+                     and entry["info"] == _info_json(f.info))}
     removed = [doc_id for doc_id in current.documents if doc_id not in unchanged]
     cache = _old_vectors(current.catalog, current.vectors, removed)
     if current.previous is not None:
@@ -324,25 +372,34 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
     fault_point("ingested")
     vectors, embedded = _embed(settings, embedder, chunks, cache, progress)
     fault_point("embedded")
+    entries = {doc.doc_id: _corpus_entry(wanted[doc.doc_id]) for doc in documents}
     for doc in documents:
-        current.catalog.add(doc, [c for c in chunks if c.doc_id == doc.doc_id])
+        current.catalog.add(doc, [c for c in chunks if c.doc_id == doc.doc_id], entries[doc.doc_id])
     if chunks:
         current.vectors.upsert(chunks, vectors)
         current.keyword.upsert(chunks)
     stores = {"catalog": current.catalog.commit(), "vectors": current.vectors.commit(),
               "keyword": current.keyword.commit()}
     fault_point("segments-written")
-    entries = {**{d: current.documents[d] for d in unchanged},
-               **{doc.doc_id: {"file": wanted[doc.doc_id].info.file, "sha256": wanted[doc.doc_id].sha256,
-                               "info": wanted[doc.doc_id].info.to_dict()} for doc in documents}}
+    n_documents = len(unchanged) + len(documents)
+    # The manifest records each file's digest (what the corpus hash is made of), not the documents: those are in the
+    # catalog, so that adding one document does not rewrite a table of every document.
+    digests = {f.info.file: f.entry_digest for f in files}
+    if scope is not None and previous is not None:
+        digests = {**{k: v for k, v in previous["entries"].items() if k not in scope}, **digests}
+        skipped = [s for s in previous.get("skipped", []) if s["file"] not in scope] + skipped
     manifest = commit_version(settings.paths.index / "store", {
         "settings_fingerprint": settings.index_fingerprint(), **shaping_settings(settings),
-        "model_id": embedder.model_id, "dim": embedder.dim,
-        "corpus_hash": corpus_hash(files), "files": {f.info.file: f.sha256 for f in files},
-        "documents": entries, "skipped": skipped, "n_chunks": current.catalog.count(), "stores": stores,
+        "model_id": embedder.model_id, "dim": embedder.dim, "corpus_hash": entries_hash(digests), "entries": digests,
+        "n_documents": n_documents, "skipped": skipped, "n_chunks": current.catalog.count(), "stores": stores,
     })
-    return BuildReport(True, "", len(entries), manifest["n_chunks"], embedded, len(chunks) - embedded, skipped, 0.0,
+    return BuildReport(True, "", n_documents, manifest["n_chunks"], embedded, len(chunks) - embedded, skipped, 0.0,
                        manifest["version"], [d.doc_id for d in documents], [d for d in removed if d not in wanted])
+
+
+def _corpus_entry(item: CorpusFile) -> dict[str, Any]:
+    """What the catalog records of the corpus file a document was read from (JSON types only)."""
+    return {"file": item.info.file, "sha256": item.sha256, "info": _info_json(item.info), "digest": item.entry_digest}
 
 
 def _ingest(settings: Settings, files: list[CorpusFile],

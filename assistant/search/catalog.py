@@ -2,8 +2,12 @@
 
 Citations quote the cleaned text and point into it by offsets, so the catalog is the index's record of what was
 indexed. It lives in the same immutable segments as the embedded stores (under any backend, Milvus included), and
-every file is checksummed: a cleaned text edited on disk is detected, never quoted. Chunk records sit in a
-read-only SQLite file per segment, so a large archive is not loaded into memory to answer a question.
+every file is checksummed: a cleaned text edited on disk is detected, never quoted. Chunk records and cleaned texts
+sit in one read-only SQLite file per segment, so a large archive is not loaded into memory to answer a question and
+a segment is a few files however many documents it holds (checking it stats those, not one per document).
+
+Each document's entry also records the corpus file it was read from (path, content hash, metadata, digest): what
+a build compares the corpus with, kept with the document so that the index manifest need not list every document.
 """
 
 from __future__ import annotations
@@ -22,15 +26,9 @@ import numpy as np
 from ..errors import CorruptIndexError
 from ..types import Chunk, Document, DocumentInfo
 from .segmented import Segment, SegmentedStore
-from .segments import SegmentRows, file_sha256, write_json
+from .segments import SegmentRows, write_json
 
-CHUNKS_DB, DOCUMENTS, TEXTS_DIR = "chunks.sqlite", "documents.json", "texts"
-
-
-def text_file_name(doc_id: str) -> str:
-    """A safe, unique file name for a document's cleaned text: ``texts/<sha1[:12]>-<id>.txt``."""
-    safe = "".join(c if c.isalnum() else "_" for c in doc_id)[:60]
-    return f"{TEXTS_DIR}/{hashlib.sha1(doc_id.encode()).hexdigest()[:12]}-{safe}.txt"
+CHUNKS_DB, DOCUMENTS = "chunks.sqlite", "documents.json"
 
 
 @dataclass
@@ -38,7 +36,7 @@ class CatalogSegment:
     """A catalog segment: its chunk-record database, documents and (lazily read, checked) texts."""
 
     folder: Path
-    documents: dict[str, dict[str, Any]]  # doc_id → {"info": {...}, "text": relative path, "sha256": ...}
+    documents: dict[str, dict[str, Any]]  # doc_id → {"info": {...}, "sha256": of the text, "corpus": {...}}
     _db: sqlite3.Connection | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,33 +46,35 @@ class CatalogSegment:
         Raises:
             CorruptIndexError: The database is unreadable or lacks the row.
         """
+        found = self._query("SELECT data FROM chunks WHERE row = ?", row)
+        if found is None:
+            raise CorruptIndexError(f"Chunk records of segment {self.folder.name} lack row {row}.")
+        return json.loads(found[0])
+
+    def _query(self, sql: str, key: Any) -> tuple[Any, ...] | None:
         with self._lock:
             try:
                 if self._db is None:
                     uri = f"file:{self.folder / CHUNKS_DB}?mode=ro&immutable=1"
                     self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-                found = self._db.execute("SELECT data FROM chunks WHERE row = ?", (row,)).fetchone()
+                return self._db.execute(sql, (key,)).fetchone()
             except sqlite3.Error as exc:
                 raise CorruptIndexError(f"Chunk records of segment {self.folder.name} are unreadable ({exc}).") from exc
-        if found is None:
-            raise CorruptIndexError(f"Chunk records of segment {self.folder.name} lack row {row}.")
-        return json.loads(found[0])
 
     def text(self, doc_id: str) -> str:
         """The cleaned text of a document of this segment, checked against its recorded checksum.
 
         Raises:
-            CorruptIndexError: The text file is missing or changed since the build.
+            CorruptIndexError: The text is missing or changed since the build.
         """
         entry = self.documents[doc_id]
-        path = self.folder / entry["text"]
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CorruptIndexError(f"Cleaned text {self.folder.name}/{entry['text']} is missing.") from exc
+        found = self._query("SELECT text FROM texts WHERE doc_id = ?", doc_id)
+        if found is None:
+            raise CorruptIndexError(f"The cleaned text of {doc_id} in segment {self.folder.name} is missing.")
+        data = found[0].encode("utf-8")
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise CorruptIndexError(f"Cleaned text {self.folder.name}/{entry['text']} changed since the build.")
-        return data.decode("utf-8")
+            raise CorruptIndexError(f"The cleaned text of {doc_id} in segment {self.folder.name} changed since the build.")
+        return found[0]
 
 
 class _Item(NamedTuple):
@@ -82,6 +82,7 @@ class _Item(NamedTuple):
 
     document: Document | None
     source: tuple[CatalogSegment, int] | None = None
+    corpus: dict[str, Any] | None = None  # the corpus file the document was read from
 
 
 class Catalog(SegmentedStore[CatalogSegment]):
@@ -115,16 +116,18 @@ class Catalog(SegmentedStore[CatalogSegment]):
         db = sqlite3.connect(folder / CHUNKS_DB)
         try:
             db.execute("CREATE TABLE chunks (row INTEGER PRIMARY KEY, data TEXT NOT NULL)")
+            db.execute("CREATE TABLE texts (doc_id TEXT PRIMARY KEY, text TEXT NOT NULL)")
             for row, (chunk, item) in enumerate(zip(chunks, items, strict=True)):
                 if item.source is not None:  # compaction: copy the record and the document from the old segment
                     segment, old_row = item.source
                     data = segment.record(old_row)
                     if chunk.doc_id not in documents:
-                        documents[chunk.doc_id] = _copy_text(segment, folder, chunk.doc_id)
+                        documents[chunk.doc_id] = dict(segment.documents[chunk.doc_id])
+                        db.execute("INSERT INTO texts VALUES (?, ?)", (chunk.doc_id, segment.text(chunk.doc_id)))
                 else:
                     data = chunk.to_dict()
                     if chunk.doc_id not in documents:
-                        documents[chunk.doc_id] = _write_text(folder, item.document)
+                        documents[chunk.doc_id] = _new_entry(db, item)
                 db.execute("INSERT INTO chunks VALUES (?, ?)", (row, json.dumps(data, ensure_ascii=False)))
             db.commit()
         finally:
@@ -144,10 +147,16 @@ class Catalog(SegmentedStore[CatalogSegment]):
             self._live = None
 
     # ----- writing -----
-    def add(self, document: Document, chunks: Sequence[Chunk]) -> None:
-        """Queue a document with its chunks (its previous version, if any, is deleted)."""
+    def add(self, document: Document, chunks: Sequence[Chunk], corpus: dict[str, Any] | None = None) -> None:
+        """Queue a document with its chunks (its previous version, if any, is deleted).
+
+        Args:
+            document: The document as read.
+            chunks: Its chunks.
+            corpus: The corpus file it was read from (``file``, ``sha256``, ``info``, ``digest``), kept with it.
+        """
         self.delete(doc_id=document.doc_id)
-        self._queue(chunks, [_Item(document)] * len(chunks))
+        self._queue(chunks, [_Item(document, None, corpus)] * len(chunks))
 
     # ----- reading -----
     @property
@@ -162,12 +171,27 @@ class Catalog(SegmentedStore[CatalogSegment]):
         if live is None:
             live = {}
             for segment in self.segments:
-                dead = segment.rows.dead
-                for doc in segment.rows.docs:
-                    if not np.all(np.isin(np.arange(doc.start, doc.end), dead)):
+                docs, dead = segment.rows.docs, segment.rows.dead
+                if not len(dead):
+                    live.update(dict.fromkeys((d.doc_id for d in docs), segment))
+                    continue
+                # Dead rows per document by binary search (dead is sorted): live while fewer than its rows are dead.
+                starts = np.searchsorted(dead, [d.start for d in docs])
+                ends = np.searchsorted(dead, [d.end for d in docs])
+                for doc, n_dead in zip(docs, (ends - starts).tolist(), strict=True):
+                    if n_dead < doc.end - doc.start:
                         live[doc.doc_id] = segment
             self._live = live
         return live
+
+    def live_doc_ids(self) -> set[str]:
+        """Ids of the live documents (without building their metadata)."""
+        return set(self._live_documents())
+
+    def corpus_entries(self) -> dict[str, dict[str, Any]]:
+        """The corpus file each live document was read from (``file``, ``sha256``, ``info``, ``digest``), by id."""
+        return {doc_id: entry for doc_id, segment in self._live_documents().items()
+                if (entry := segment.payload.documents[doc_id].get("corpus")) is not None}
 
     def document_entry(self, doc_id: str) -> dict[str, Any]:
         """The stored entry of a document (``info``, ``text``, ``sha256`` and any extra fields such as pages)."""
@@ -218,19 +242,13 @@ class Catalog(SegmentedStore[CatalogSegment]):
                     yield Chunk.from_dict(segment.payload.record(row))
 
 
-def _write_text(folder: Path, document: Document | None) -> dict[str, Any]:
+def _new_entry(db: sqlite3.Connection, item: _Item) -> dict[str, Any]:
+    """Store a new document's text in the segment's database and return its entry for the document table."""
+    document = item.document
     if document is None:  # pragma: no cover - queued chunks always carry their document
         raise ValueError("a new catalog row needs its document")
-    name = text_file_name(document.doc_id)
-    path = folder / name
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(document.text, encoding="utf-8")
-    return {"info": asdict(document.info), "text": name, "sha256": file_sha256(path)}
-
-
-def _copy_text(segment: CatalogSegment, folder: Path, doc_id: str) -> dict[str, Any]:
-    entry = dict(segment.documents[doc_id])
-    path = folder / entry["text"]
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(segment.text(doc_id), encoding="utf-8")
+    db.execute("INSERT INTO texts VALUES (?, ?)", (document.doc_id, document.text))
+    entry = {"info": asdict(document.info), "sha256": hashlib.sha256(document.text.encode("utf-8")).hexdigest()}
+    if item.corpus is not None:
+        entry["corpus"] = item.corpus
     return entry

@@ -53,6 +53,9 @@ class FaissVectorStore(SegmentedStore[VectorSegment]):
         self.settings, self.dim = settings, dim
         super().__init__(root, "vec", state, verify)
 
+    def _load_settings(self) -> tuple[Any, ...]:
+        return (self.dim, self.settings.hnsw_ef_search, self.settings.ivf_nprobe)
+
     def _load(self, folder: Path, rows: SegmentRows, record: dict[str, Any]) -> VectorSegment:
         import faiss
 

@@ -3,7 +3,7 @@
 Layout of ``paths.index/store``::
 
     CURRENT                  {"version": 7, "manifest": "manifests/v000007.json", "sha256": …} (replaced atomically)
-    manifests/v000007.json   fingerprints, corpus state, documents, and each store's segments with file checksums
+    manifests/v000007.json   fingerprints, each corpus file's digest, and each store's segments with file checksums
     segments/<name>/         immutable segment folders of the catalog (cat-…), vectors (vec-…) and keyword (kw-…)
     build.lock               held by the one build that may write
 
@@ -34,7 +34,7 @@ from .store import KeywordIndex, VectorStore, make_stores
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: cleaned texts in the catalog's database, documents in the catalog only
 POINTER = "CURRENT"
 MANIFESTS = "manifests"
 LOCK = "build.lock"
@@ -84,6 +84,31 @@ def read_pointer(folder: Path) -> dict[str, Any]:
     return pointer
 
 
+# Manifests this process has written or checked and parsed, by path and checksum, with the file's size and
+# modification time then: a build reads the current one several times, the next build reads it again, and at 5,000
+# documents each parse costs tens of milliseconds. Callers must not change the returned dictionary, and a written
+# manifest holds JSON types only (lists, not tuples), so that it equals what parsing its file gives.
+_MANIFESTS: dict[tuple[str, str], tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _remember(path: Path, sha256: str, manifest: dict[str, Any]) -> None:
+    stamp = _stamp(path)
+    if stamp is None:  # pragma: no cover - just written
+        return
+    _MANIFESTS[(str(path.resolve()), sha256)] = (stamp, manifest)
+    while len(_MANIFESTS) > 8:
+        _MANIFESTS.pop(next(iter(_MANIFESTS)))
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time, or ``None`` when it is not a file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_size, stat.st_mtime_ns) if os.path.isfile(path) else None
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
     """Read the manifest of the current version, checked against the pointer's checksum.
 
@@ -94,12 +119,19 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """
     pointer = read_pointer(folder)
     path = folder / pointer["manifest"]
-    if not path.is_file() or file_sha256(path) != pointer["sha256"]:
-        raise CorruptIndexError(f"Index manifest {pointer['manifest']} is missing or changed.")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CorruptIndexError(f"Index manifest {pointer['manifest']} is unreadable ({exc}).") from exc
+    stamp = _stamp(path)
+    key = (str(path.resolve()), pointer["sha256"])
+    cached = _MANIFESTS.get(key)
+    if cached is not None and stamp is not None and cached[0] == stamp:
+        manifest = cached[1]
+    else:
+        if stamp is None or file_sha256(path) != pointer["sha256"]:
+            raise CorruptIndexError(f"Index manifest {pointer['manifest']} is missing or changed.")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CorruptIndexError(f"Index manifest {pointer['manifest']} is unreadable ({exc}).") from exc
+        _remember(path, pointer["sha256"], manifest)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise StaleIndexError("The index has an older format.")
     return manifest
@@ -127,6 +159,7 @@ def commit_version(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     write_json(folder / name, manifest)
     fault_point("manifest-written")
     pointer = {"version": manifest["version"], "manifest": name, "sha256": file_sha256(folder / name)}
+    _remember(folder / name, pointer["sha256"], manifest)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pointer-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(pointer, handle)
@@ -150,14 +183,22 @@ def collect_garbage(folder: Path) -> None:
             path.unlink(missing_ok=True)  # an older version, or one a failed build wrote but never published
             continue
         try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            keep_segments |= {r["name"] for state in manifest["stores"].values() for r in state.get("segments", [])}
-        except (OSError, ValueError, KeyError, TypeError):
+            keep_segments |= _segment_names(path)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
     if current is not None:
         removed = remove_segments(folder, keep_segments)
         if removed:
             log.info("Removed %d unused index segment(s)", len(removed))
+
+
+def _segment_names(path: Path) -> set[str]:
+    """Names of the segments a manifest file uses (from the manifests this process knows, while their stats hold)."""
+    stamp, resolved = _stamp(path), str(path.resolve())
+    manifest = next((m for (p, _), (s, m) in list(_MANIFESTS.items()) if p == resolved and s == stamp), None)
+    if manifest is None:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    return {r["name"] for state in manifest["stores"].values() for r in state.get("segments", [])}
 
 
 def tidy(folder: Path) -> None:

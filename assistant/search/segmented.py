@@ -8,7 +8,10 @@ segment's payload is written, read and merged.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,12 @@ P = TypeVar("P")  # a segment's payload: vectors, postings, chunk records
 
 MAX_SEGMENTS = 8  # more than this after a commit: the smallest are merged
 MAX_DEAD_SHARE = 0.3  # a segment with more dead rows than this is rewritten
+
+# Segments this process has read, by index folder and store: a segment never changes, so opening the index again
+# (every build, every reload) reuses its rows and payload instead of reading them again; only the segments of the
+# state opened last are kept per store, and only for the last few index folders.
+_LOADED: OrderedDict[tuple[str, str], dict[tuple[Any, ...], tuple[SegmentRows, Any]]] = OrderedDict()
+_LOADED_FOLDERS = 4
 
 
 @dataclass
@@ -63,12 +72,34 @@ class SegmentedStore(Generic[P]):
         # queue must not scan it, or a first build of many documents turns quadratic.
         self.pending: dict[str, tuple[Chunk, Any]] = {}
         self._pending_docs: dict[str, list[str]] = {}
+        cache_key = (str(root.resolve()), prefix)
+        cached = _LOADED.pop(cache_key, {})
+        self._loaded: dict[tuple[Any, ...], tuple[SegmentRows, Any]] = {}
         for record in (state or {}).get("segments", []):
             if verify:
                 verify_segment(root, record)
-            folder = root / SEGMENTS_DIR / record["name"]
-            rows = SegmentRows.read(folder, record.get("dead", ()))
-            self.segments.append(Segment(rows, record["files"], self._load(folder, rows, record)))
+            key = self._segment_key(record)
+            rows, payload = cached.get(key) or self._read(root / SEGMENTS_DIR / record["name"], record)
+            self._loaded[key] = (rows, payload)
+            # Each store gets its own dead rows; ids, document table and payload are shared and never change.
+            live = dataclasses.replace(rows, dead=np.asarray(sorted(record.get("dead", ())), dtype=np.int64))
+            self.segments.append(Segment(live, record["files"], payload))
+        _LOADED[cache_key] = self._loaded
+        while len(_LOADED) > _LOADED_FOLDERS:
+            _LOADED.popitem(last=False)
+
+    def _read(self, folder: Path, record: dict[str, Any]) -> tuple[SegmentRows, Any]:
+        rows = SegmentRows.read(folder)
+        rows.prepare()
+        return rows, self._load(folder, rows, record)
+
+    def _segment_key(self, record: dict[str, Any]) -> tuple[Any, ...]:
+        """What identifies a loaded segment: its name and file checksums, plus the subclass's load settings."""
+        return (record["name"], json.dumps(record["files"], sort_keys=True), *self._load_settings())
+
+    def _load_settings(self) -> tuple[Any, ...]:
+        """Settings that shape a loaded payload (e.g. FAISS search parameters); none by default."""
+        return ()
 
     # ----- what subclasses provide -----
     def _load(self, folder: Path, rows: SegmentRows, record: dict[str, Any]) -> P:
@@ -167,8 +198,11 @@ class SegmentedStore(Generic[P]):
         folder = new_segment_dir(self.root, self.prefix)
         SegmentRows.write(folder, chunks)
         record = self._write(folder, chunks, items)
-        rows = SegmentRows.read(folder)
-        self.segments.append(Segment(rows, checksums(folder), self._load(folder, rows, record)))
+        files = checksums(folder)
+        rows, payload = self._read(folder, record)
+        self._loaded[self._segment_key({"name": folder.name, "files": files})] = (rows, payload)
+        live = dataclasses.replace(rows, dead=np.zeros(0, dtype=np.int64))
+        self.segments.append(Segment(live, files, payload))
 
     def _compact(self) -> None:
         """Drop empty segments, rewrite mostly-dead ones, merge the smallest when there are too many."""

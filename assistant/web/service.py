@@ -60,6 +60,7 @@ class Job:
     total: int = 0
     error: AssistantError | None = None
     stored: str = ""  # an upload's file, relative to the corpus
+    paths: tuple[Path, ...] | None = None  # the files that changed (``None``: list the whole corpus)
     finished: threading.Event = field(default_factory=threading.Event)
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -151,7 +152,7 @@ class Service:
 
     def _rebuild(self, job: Job) -> None:
         """A build job: update the index, then answer from the new version."""
-        report = self.assistant.build(progress=job.progress)
+        report = self.assistant.build(progress=job.progress, paths=job.paths)
         self._corpus_state = self._corpus_fingerprint()
         if report.rebuilt:
             self._mark_updated()
@@ -258,7 +259,7 @@ class Service:
         self.authorize(token)
         self.read(lambda: None)
         path = self.assistant.accept_upload(name, data)
-        job = Job(f"upload {name}")
+        job = Job(f"upload {name}", paths=(path,))
         job.stored = path.resolve().relative_to(self.assistant.settings.paths.corpus.resolve()).as_posix()
         return self.submit(job, self._rebuild)
 
@@ -270,8 +271,8 @@ class Service:
         """
         self.authorize(token)
         self.read(lambda: None)
-        self.assistant.forget_upload(doc_id)
-        return self.submit(Job(f"remove {doc_id}"), self._rebuild)
+        path = self.assistant.forget_upload(doc_id)
+        return self.submit(Job(f"remove {doc_id}", paths=(path,)), self._rebuild)
 
     # ----- the API -----
     def api(self, key: str, text: str, fn: Callable[[str], Any]) -> dict[str, Any]:
