@@ -25,6 +25,8 @@ from ..text.quantities import fold
 # a bare 非 is a prefix of a noun (非医疗费用, 非法集资), not a negation of the statement.
 _NEGATIVE = re.compile(
     r"不再|不予|不得|不准|不许|不能|不可|不允许|不需要?|不必|不用|不存在|不是|不会|不要|不应|没有|禁止|严禁|杜绝|停止|取消|暂停|终止|废止|撤销|"
+    # Stopping or putting off a named activity (停办 an event, 停建 a project, 暂缓 a reform, 搁置 a plan).
+    r"停办|停建|停用|停运|停产|停售|停发|暂缓|缓建|缓办|搁置|"
     r"放弃|拒绝|否认|无需|无须|限制|防止|放开|解除|打破|破除|叫停|取缔|中止|并非|绝非|而非|决非|不|未|无|免"
 )
 # Words of modality among them (must, may, must not): a conflict between them is reported as ``modality``.
@@ -154,7 +156,10 @@ def _own_negatives(text: str, spans: list[tuple[int, int]], other: str) -> list[
     found = []
     grams = {other[i : i + 2] for i in range(len(other) - 1)}
     for start, end in spans:
-        for m in _negatives(text[start:end]):
+        # One character past the span: a negating verb may end in a character both sides share (停办 vs 举办).
+        for m in _negatives(text[start : end + 1]):
+            if m.start() >= end - start:
+                continue
             if text[start + m.start() : start + m.end() + 1] in other:
                 continue
             after = start + m.end()
