@@ -20,7 +20,16 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from ..types import Chunk
-from .segments import SEGMENTS_DIR, Filters, SegmentRows, checksums, new_segment_dir, order_by_document, verify_segment
+from .segments import (
+    SEGMENTS_DIR,
+    Filters,
+    SegmentRows,
+    checksums,
+    mark_verified,
+    new_segment_dir,
+    order_by_document,
+    verify_segment,
+)
 from .store import StoredRow
 
 log = logging.getLogger(__name__)
@@ -199,6 +208,7 @@ class SegmentedStore(Generic[P]):
         SegmentRows.write(folder, chunks)
         record = self._write(folder, chunks, items)
         files = checksums(folder)
+        mark_verified(self.root, {"name": folder.name, "files": files})
         rows, payload = self._read(folder, record)
         self._loaded[self._segment_key({"name": folder.name, "files": files})] = (rows, payload)
         live = dataclasses.replace(rows, dead=np.zeros(0, dtype=np.int64))

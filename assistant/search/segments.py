@@ -94,6 +94,12 @@ def _stats(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted(found))
 
 
+def mark_verified(root: Path, record: dict[str, Any]) -> None:
+    """Record a segment this process just wrote (and hashed) as checked, so opening it next does not hash it again."""
+    folder = root / SEGMENTS_DIR / record["name"]
+    _VERIFIED[(str(folder.resolve()), json.dumps(record["files"], sort_keys=True))] = _stats(folder)
+
+
 def verify_segment(root: Path, record: dict[str, Any]) -> None:
     """Check that a segment's files exist with their recorded checksums, and that no file was added.
 
