@@ -195,15 +195,17 @@ def ingest(ctx: click.Context, corpus: Path | None, out: Path | None) -> None:
 @main.command()
 @click.option("--corpus", type=click.Path(file_okay=False, path_type=Path), help="Corpus folder.")
 @click.option("--force", is_flag=True, help="Rebuild everything even if the index is current.")
+@click.option("--file", "files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Only this corpus file changed (added, edited or removed; repeatable): the corpus is not listed.")
 @click.pass_context
-def build(ctx: click.Context, corpus: Path | None, force: bool) -> None:
+def build(ctx: click.Context, corpus: Path | None, force: bool, files: tuple[Path, ...]) -> None:
     """Ingest, embed and index the corpus (only changed documents are re-embedded)."""
     from .pipeline import Assistant
 
     bar = _Bar()
     try:
         assistant = Assistant(_settings(ctx, **{"paths.corpus": corpus}))
-        report = assistant.build(corpus, force=force, progress=bar)
+        report = assistant.build(corpus, force=force, progress=bar, paths=list(files) if files else None)
     except AssistantError as exc:
         bar.close()
         _fail(exc)

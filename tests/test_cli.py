@@ -81,6 +81,19 @@ def test_second_build_is_a_no_op(env):
     assert "nothing to do" in result.output
 
 
+def test_build_of_named_files_updates_only_them(env, small_corpus: Path, tmp_path: Path):
+    run(env, "build")
+    note = small_corpus / "note.txt"
+    note.write_text("新增通知\n\n全市新建智慧灯杆八千根。", encoding="utf-8")
+    result = run(env, "build", "--file", str(note))
+    assert result.exit_code == 0 and "updated 1 file(s)" in result.output and "documents 4" in result.output
+    assert "nothing to do" in run(env, "build").output  # what a full listing finds: the same state
+    outside = tmp_path / "outside.txt"
+    outside.write_text("别处的文件", encoding="utf-8")
+    refused = run(env, "build", "--file", str(outside))
+    assert refused.exit_code != 0 and "not inside the corpus folder" in refused.output
+
+
 def test_settings_prints_effective_values(env):
     result = run(env, "settings")
     assert json.loads(result.stdout)["embedding"]["model"] == "hash:256"

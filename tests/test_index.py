@@ -232,7 +232,7 @@ def test_damage_repairs_only_the_damaged_documents(pristine, tmp_path: Path):
     manifest = read_manifest(assistant.store_dir)
     catalog = manifest["stores"]["catalog"]["segments"][0]
     _damage(assistant.store_dir / "segments" / catalog["name"] / "chunks.sqlite", "edit")  # records and texts
-    with pytest.raises(CorruptIndexError, match="chunks.sqlite"):
+    with pytest.raises(CorruptIndexError, match=r"chunks\.sqlite"):
         _fresh(assistant).open_index()
     report = assistant.build()
     assert report.rebuilt and set(report.repaired) >= {"shenyang-2021-ten-tasks"}
