@@ -114,3 +114,18 @@ def test_noise_is_refused(built: Assistant, noise):
 )
 def test_answer_fit(question, sentence, fit):
     assert answer_fit(analyze(question), sentence, in_note=False) == fit
+
+
+def test_an_english_questions_own_words_the_chunks_have_count_as_topic():
+    from assistant.answers.evidence import IdfTable
+    from assistant.text.script import normalize
+
+    idf = IdfTable([normalize("推进建成区燃煤锅炉拆除工作,整治227家涉VOCs排放企业,促进PM2.5浓度同比改善。"),
+                    normalize("新建5G基站6000个以上")])
+    question = analyze("How many enterprises emitting VOCs will Shenyang clean up in 2021?").translated(["企业", "清洁"])
+    known = question.known(idf)
+    assert "vocs" in known.topic and "企业" in known.topic  # the acronym no dictionary translates, and a translation
+    assert not {"many", "will", "enterprises"} & known.topic  # English words no chunk has stay out
+    assert "vocs" not in known.asked_topic  # the share of the topic no chunk has is over the translations, as before
+    chinese = analyze("沈阳2021年要整治多少家涉VOCs排放企业？").translated(["企业"]).known(idf)
+    assert chinese.own == frozenset()  # a Chinese question keeps its own topic anyway

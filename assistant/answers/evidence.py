@@ -51,6 +51,9 @@ class Question:
     stated: tuple[tuple[float, str], ...] = ()  # figures the question states itself (140万亩 in …140万亩中…有多少亩)
     extra: frozenset[str] = frozenset()  # bigrams of the official terms of its everyday words (芯片 → 集成电路)
     head: str = ""  # the noun a names question asks for (海 in 哪两个海)
+    # An English question's own words beside their translations: those some chunk has too (VOCs, GDP, PM2.5) count
+    # as topic, as no dictionary translates them.
+    own: frozenset[str] = frozenset()
 
     @property
     def asked(self) -> Asked:
@@ -62,8 +65,9 @@ class Question:
 
         Question phrasing such as ``获得了`` would otherwise cap every coverage; ``asked_topic`` keeps the full topic.
         """
-        topic = frozenset(t for t in self.topic if idf.known(t))
-        wanted = frozenset(t for t in self.wanted if idf.known(t))
+        own = frozenset(t for t in self.own if idf.known(t))
+        topic = frozenset(t for t in self.topic if idf.known(t)) | own
+        wanted = frozenset(t for t in self.wanted if idf.known(t)) | own
         extra = frozenset(t for t in self.extra if idf.known(t))
         return replace(self, topic=topic or self.topic, wanted=wanted or self.wanted, asked_topic=self.topic, extra=extra)
 
@@ -79,7 +83,7 @@ class Question:
             return self
         if self.script != "latin":
             return replace(self, extra=grams - self.topic)
-        return replace(self, topic=grams, wanted=grams)
+        return replace(self, topic=grams, wanted=grams, own=self.topic)
 
 
 @dataclass(frozen=True)
