@@ -27,7 +27,7 @@ _NEGATIVE = re.compile(
     r"不再|不予|不得|不准|不许|不能|不可|不允许|不需要?|不必|不用|不存在|不是|不会|不要|不应|没有|禁止|严禁|杜绝|停止|取消|暂停|终止|废止|撤销|"
     # Stopping or putting off a named activity (停办 an event, 停建 a project, 暂缓 a reform, 搁置 a plan).
     r"停办|停建|停用|停运|停产|停售|停发|暂缓|缓建|缓办|搁置|"
-    r"放弃|拒绝|否认|无需|无须|限制|防止|放开|解除|打破|破除|叫停|取缔|中止|并非|绝非|而非|决非|不|未|无|免"
+    r"放弃|拒绝|否认|无需|无须|限制|遏制|抑制|严控|防止|放开|解除|打破|破除|叫停|取缔|中止|并非|绝非|而非|决非|不|未|无|免"
 )
 # Words of modality among them (must, may, must not): a conflict between them is reported as ``modality``.
 _MODAL = re.compile(
@@ -56,6 +56,7 @@ _CLAUSE = re.compile(r"[,;。!?，；。！？:：]")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # Where what a negation negates ends: a clause or list break, a closing quote ("不是用来炒的”定位" → "用来炒的").
 _NEGATED_END = re.compile(r"[,;。!?，；。！？:：、”」』\"]")
+_CLOSING = {"”": "“", "」": "「", "』": "『"}  # closing quote → its opening quote
 # Where the words before a sentence's first shared word stop: a clause or list break ("、" in "不可为、法定职责").
 _LEAD_BREAK = re.compile(r"[,;。!?，；。！？:：、]")
 # Reporting frames of a claim that a document never repeats: "辽宁规划提出", "2024年政府工作报告要求".
@@ -164,6 +165,9 @@ def _own_negatives(text: str, spans: list[tuple[int, int]], other: str) -> list[
                 continue
             after = start + m.end()
             stop = _NEGATED_END.search(text, after)
+            # A quote opened after the negation is part of what it negates (不需要依据“十四五”规划纲要编制): read on.
+            while stop and stop.group() in _CLOSING and _CLOSING[stop.group()] in text[after : stop.start()]:
+                stop = _NEGATED_END.search(text, stop.end())
             negated = [g for run in _CJK_RUN.findall(text[after : stop.start() if stop else len(text)])
                        for g in (run[i : i + 2] for i in range(len(run) - 1))]
             if not negated or sum(g in grams for g in negated) * 2 >= len(negated):
