@@ -197,3 +197,30 @@ def test_a_missing_or_different_milvus_collection_is_detected_on_open(tmp_path, 
     dense.store.client.drop_collection(dense.store.collection)
     with pytest.raises(CorruptIndexError, match="missing"):
         _stores(tmp_path, {"store": "milvus"}, states)
+
+
+def test_the_document_table_filters_as_the_per_document_rule():
+    """The array form of a segment's filter (DocTable) keeps exactly the rows Filters.accepts keeps, document by document."""
+    import random
+
+    from assistant.search.segments import DocRow, DocTable
+
+    rng = random.Random(5)
+    regions = ["沈阳市", "瀋陽市", "大连市", "辽宁省", "辽宁省沈阳市", ""]
+    dates = ["2021", "2021-02", "2021-02-06", "2019-12-31", "2024-07", ""]
+    docs, start = [], 0
+    for i in range(400):
+        size = rng.randint(1, 5)
+        docs.append(DocRow(f"d{i}", start, start + size, rng.choice(dates), rng.choice(regions),
+                           rng.choice(["corpus", "upload"])))
+        start += size
+    table = DocTable(docs)
+    for _ in range(300):
+        filters = Filters(
+            doc_ids=tuple(f"d{rng.randrange(400)}" for _ in range(rng.choice([0, 0, 3]))),
+            exclude_doc_ids=tuple(f"d{rng.randrange(400)}" for _ in range(rng.choice([0, 0, 5]))),
+            since=rng.choice(["", "2020", "2021-02", "2021-02-06", "2021-02-07"]),
+            until=rng.choice(["", "2021", "2021-02-05", "2021-02-06", "2019-12-31"]),
+            region=rng.choice(["", "沈阳", "瀋陽", "辽宁", "鞍山"]), sources=rng.choice([(), ("corpus",), ("upload",)]))
+        expected = [r for d in docs if filters.accepts(d) for r in range(d.start, d.end)]
+        assert table.rows(filters).tolist() == expected, filters

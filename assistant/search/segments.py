@@ -230,6 +230,53 @@ class DocRow:
     source: str = "corpus"
 
 
+class DocTable:
+    """A segment's document table as arrays, so a filter is a few array operations, not a Python call per document.
+
+    Gives the same rows as :meth:`Filters.accepts` per document: at 20,000 documents a filtered search spent 0.75 s
+    calling it (the FAISS search itself takes 29 ms at 1M chunks).
+    """
+
+    def __init__(self, docs: Sequence[DocRow]) -> None:
+        self.starts = np.asarray([d.start for d in docs], dtype=np.int64)
+        self.lengths = np.asarray([d.end - d.start for d in docs], dtype=np.int64)
+        self.doc_ids = np.asarray([d.doc_id for d in docs], dtype=object)
+        self.sources = np.asarray([d.source for d in docs], dtype=object)
+        self.dated = np.asarray([bool(d.date) for d in docs], dtype=bool)
+        # Padded bounds of each date (2021-02 → 2021-02-01 … 2021-02-31), as Filters compares them.
+        self.date_low = np.asarray([pad_date(d.date, high=False) for d in docs], dtype=object)
+        self.date_high = np.asarray([pad_date(d.date, high=True) for d in docs], dtype=object)
+        # Regions by code: a handful of distinct names per segment, each normalized once.
+        names, codes = np.unique(np.asarray([d.region for d in docs], dtype=object), return_inverse=True)
+        self.region_names = [_normalized(str(name)) for name in names]
+        self.region_codes = codes.astype(np.int64)
+
+    def rows(self, filters: Filters) -> np.ndarray:
+        """The sorted rows of the documents passing ``filters`` (dead rows included)."""
+        keep = np.ones(len(self.starts), dtype=bool)
+        if filters.doc_ids:
+            keep &= np.isin(self.doc_ids, list(filters.doc_ids))
+        if filters.exclude_doc_ids:
+            keep &= ~np.isin(self.doc_ids, list(filters.exclude_doc_ids))
+        if filters.sources:
+            keep &= np.isin(self.sources, list(filters.sources))
+        if filters.region:
+            wanted = _normalized(filters.region)
+            matching = np.asarray([wanted in name for name in self.region_names], dtype=bool)
+            keep &= matching[self.region_codes] if len(matching) else False
+        since, until = pad_date(filters.since, high=False), pad_date(filters.until, high=True)
+        if since:
+            keep &= self.dated & (self.date_high >= since)
+        if until:
+            keep &= self.dated & (self.date_low <= until)
+        starts, lengths = self.starts[keep], self.lengths[keep]
+        if not len(starts):
+            return np.zeros(0, dtype=np.int64)
+        # Each kept document's rows start..start+length, without a Python loop over documents.
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return offsets + np.arange(int(lengths.sum()), dtype=np.int64)
+
+
 def order_by_document(chunks: Sequence[Chunk]) -> list[int]:
     """Positions of ``chunks`` regrouped so that each document's chunks are contiguous (first-seen order kept)."""
     first: dict[str, int] = {}
@@ -260,6 +307,7 @@ class SegmentRows:
     _positions: dict[str, int] = field(default_factory=dict, repr=False)
     _docs_by_id: dict[str, DocRow] | None = field(default=None, repr=False)
     _starts: np.ndarray | None = field(default=None, repr=False)
+    _table: DocTable | None = field(default=None, repr=False)
 
     @classmethod
     def write(cls, folder: Path, chunks: Sequence[Chunk]) -> None:
@@ -297,6 +345,7 @@ class SegmentRows:
         """Build the lookup tables now, so copies that differ only in their dead rows share them."""
         self.position("")
         self._doc_map()
+        self._table = DocTable(self.docs)
 
     def position(self, chunk_id: str) -> int | None:
         """The row of ``chunk_id`` in this segment (dead or alive), or ``None``."""
@@ -336,8 +385,9 @@ class SegmentRows:
         """
         if not filters:
             return None
-        spans = [np.arange(d.start, d.end, dtype=np.int64) for d in self.docs if filters.accepts(d)]
-        rows = np.concatenate(spans) if spans else np.zeros(0, dtype=np.int64)
+        if self._table is None:
+            self._table = DocTable(self.docs)
+        rows = self._table.rows(filters)
         return np.setdiff1d(rows, self.dead, assume_unique=True) if len(self.dead) else rows
 
     def is_dead(self, rows: np.ndarray) -> np.ndarray:
