@@ -135,6 +135,12 @@ def test_updating_named_files_lists_the_corpus_when_it_must(hash_assistant: Assi
                         encoding="utf-8")
     report = hash_assistant.build(paths=[twin])
     assert report.documents == 5 and hash_assistant.index_problem() is None
+    # A changed folder manifest: the metadata of every file it lists may have changed.
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('id = "note-txt"', 'id = "note-txt"\ntitle = "双胞"'),
+                        encoding="utf-8")
+    hash_assistant.build(paths=[manifest])
+    assert hash_assistant.index_problem() is None
+    assert _fresh(hash_assistant).open_index().documents["note-txt"].title == "双胞"
     # A damaged index: repaired by a full build even when only one file was named.
     largest = max((hash_assistant.store_dir / "segments").glob("vec-*/vectors.npy"), key=lambda p: p.stat().st_size)
     largest.write_bytes(b"garbage")  # the first build's documents, not only the named file's

@@ -24,7 +24,16 @@ import numpy as np
 
 from ..errors import AssistantError, CorruptIndexError, DocumentError, IndexStateError
 from ..ingest.chunk import search_text
-from ..ingest.corpus import CorpusFile, corpus_hash, discover, entries_hash, natural_id, scan, scan_files
+from ..ingest.corpus import (
+    MANIFEST_NAME,
+    CorpusFile,
+    corpus_hash,
+    discover,
+    entries_hash,
+    natural_id,
+    scan,
+    scan_files,
+)
 from ..ingest.documents import ingest_file
 from ..settings import Settings
 from ..types import Chunk, Document, DocumentInfo
@@ -308,6 +317,8 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
 def _update_files(settings: Settings, embedder: Embedder, corpus: Path, paths: Sequence[Path],
                   progress: Progress | None) -> BuildReport | None:
     """Update the documents of some files only; ``None`` when the whole corpus must be listed instead."""
+    if any(Path(p).name == MANIFEST_NAME for p in paths):  # metadata of every file of its folder may have changed
+        return None
     folder = settings.paths.index / "store"
     try:
         manifest = read_manifest(folder)
