@@ -31,7 +31,7 @@ def test_what_a_question_asks_for(question, asks, unit):
 def test_a_figure_the_question_states_does_not_answer_it():
     # 140万亩 is in the question: only another figure in 亩 answers "how much of it was planted".
     question = analyze("2024年辽宁营造林140万亩中人工造林有多少亩？")
-    assert question.stated == ((1_400_000.0, "亩"),)
+    assert question.asked.stated == ((1_400_000.0, "亩"),)
     assert answer_fit(question, "持續打好科爾沁沙地殲滅戰,營造林140萬畝。", in_note=False) == 0.0
     employed = analyze("沈阳2021年新增城镇就业9万人中高校毕业生有多少？")
     assert answer_fit(employed, "突出抓好保就业。新增城镇就业9万人以上。", in_note=False) == 0.0

@@ -42,23 +42,18 @@ class Question:
     scope: Scope
     wanted: frozenset[str]  # content bigrams of the whole question
     topic: frozenset[str]  # the same without the places and periods (those are scope)
-    asks: str  # figure | when | where | list | other
-    expected: frozenset[str] = frozenset()  # figure kinds asked for (percent, amount, count…)
-    unit: str = ""  # the measure word asked for ("户" in 多少户)
+    asked: Asked  # what it asks for: a figure (its kind, unit), a time, a place, names or a list (see :mod:`.asks`)
     quoted: tuple[str, ...] = ()  # phrases the question quotes (a section or a slogan): “统筹发展安全”
-    count: int = 0  # how many names a ``names`` question asks for (哪五个 → 5)
     asked_topic: frozenset[str] = frozenset()  # the topic as asked, before bigrams no chunk has were left out
-    stated: tuple[tuple[float, str], ...] = ()  # figures the question states itself (140万亩 in …140万亩中…有多少亩)
     extra: frozenset[str] = frozenset()  # bigrams of the official terms of its everyday words (芯片 → 集成电路)
-    head: str = ""  # the noun a names question asks for (海 in 哪两个海)
     # An English question's own words beside their translations: those some chunk has too (VOCs, GDP, PM2.5) count
     # as topic, as no dictionary translates them.
     own: frozenset[str] = frozenset()
 
     @property
-    def asked(self) -> Asked:
-        """What the question asks for (see :mod:`.asks`)."""
-        return Asked(self.asks, self.expected, self.unit, self.count, self.stated, self.head)
+    def asks(self) -> str:
+        """``figure``, ``when``, ``where``, ``names``, ``list`` or ``other``."""
+        return self.asked.asks
 
     def known(self, idf: IdfTable) -> Question:
         """The question with its topic and bigrams restricted to those some chunk has.
@@ -169,8 +164,7 @@ def analyze(question: str) -> Question:
     topic = content_bigrams("".join(masked)) or wanted
     asked = asked_for(norm)
     quoted = tuple(q for q in _QUOTED.findall(norm) if len(q) >= 2)
-    return Question(question, norm, detect_script(question), scope, frozenset(wanted), frozenset(topic), asked.asks,
-                    asked.expected, asked.unit, quoted, asked.count, stated=asked.stated, head=asked.head)
+    return Question(question, norm, detect_script(question), scope, frozenset(wanted), frozenset(topic), asked, quoted)
 
 
 def in_table_note(text: str, start: int) -> bool:
