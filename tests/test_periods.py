@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.text.periods import Period, doc_year_of, extract_periods, framing_periods, plan_years
+from assistant.text.periods import Period, doc_year_of, extract_periods, framing_periods, plan_number, plan_years
 
 
 def labels(text: str, doc_year: int | None = None) -> list[tuple[str, str]]:
@@ -63,6 +63,11 @@ def test_framing_leaves_base_years_out():
 )
 def test_covers(found, asked, covers):
     assert found.covers(asked) is covers
+
+
+def test_plan_number_is_the_inverse_of_plan_years():
+    assert [plan_number(*plan_years(n)) for n in (3, 11, 14, 19)] == [3, 11, 14, 19]
+    assert plan_number(2021, 2024) is None and plan_number(2022, 2026) is None
 
 
 def test_plan_years_and_doc_year():

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import prompts
-from ..text.periods import Period, doc_year_of, extract_periods, framing_periods
+from ..text.periods import Period, doc_year_of, extract_periods, framing_periods, plan_number
 from ..text.places import extract_places
 from ..text.quantities import fold
 from ..text.scope import ENGLISH_PLACES, SCOPE_LEVELS, indicator_of
@@ -144,17 +144,11 @@ def _fragment(question: str, doc_year: int | None) -> _Fragment | None:
     return _Fragment(tuple(places), tuple(periods), topic, core)
 
 
-def _plan_number(period: Period) -> int | None:
-    if period.last - period.first == 4 and (period.first - 1966) % 5 == 0:
-        return (period.first - 1966) // 5 + 3
-    return None
-
-
 def _period_text(span: _Span, fragment: str, latin: bool) -> str:
     """The new period written for a base in Chinese (``latin`` false) or English: ``十四五期间``, ``2022年``, ``2022``."""
     period = span.value
     assert isinstance(period, Period)
-    n = _plan_number(period)
+    n = plan_number(period.first, period.last)
     if period.first == 0 or (span.latin == latin and not span.relative and not (latin and n is not None)):
         return fragment[span.start : span.end]
     if latin:

@@ -86,6 +86,15 @@ def plan_years(n: int) -> tuple[int, int]:
     return first, first + 4
 
 
+def plan_number(first: int, last: int) -> int | None:
+    """The Five-Year Plan whose years these are (the inverse of :func:`plan_years`), or ``None``.
+
+    Example: (2021, 2025) → 14; (2021, 2024) → None.
+    """
+    n = (first - 1966) // 5 + 3
+    return n if n >= 3 and plan_years(n) == (first, last) else None
+
+
 def _year_value(token: str) -> int | None:
     digits = "".join(_CN_DIGITS.get(ch, ch) for ch in token)
     value = int(digits) if digits.isdigit() else 0
