@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..errors import ConfigError
@@ -46,6 +47,7 @@ class Discovery:
 
     files: list[CorpusFile] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)  # files whose natural id another file held: they got another
 
 
 def clean_field(value: object, limit: int = 300) -> str:
@@ -137,7 +139,7 @@ def scan(root: Path, uploads: Path | None = None) -> Discovery:
         ConfigError: The folder does not exist or its top-level manifest is invalid.
     """
     scanner = _Scanner(root, uploads)
-    for relative_text, absolute, is_link, stamp in _walk(root):
+    for relative_text, absolute, is_link, stamp in list_files(root):
         scanner.add(relative_text, absolute, is_link, stamp)
     return scanner.found
 
@@ -146,8 +148,8 @@ def scan_files(root: Path, paths: Sequence[Path], uploads: Path | None, taken_id
     """:func:`scan` of only some files of the corpus (missing ones are left out), given the ids other files hold.
 
     What an incremental update lists instead of the whole corpus. A file whose natural id (its manifest ``id`` or
-    the one derived from its path) is taken by another file gets another one, as in :func:`scan`; the caller can
-    compare with :func:`natural_id` to notice it.
+    the one derived from its path) is taken by another file gets another one, as in :func:`scan`, and is listed in
+    ``renamed`` (a full listing decides which file keeps the id).
 
     Raises:
         ConfigError: The corpus folder does not exist, a path lies outside it, or its folder's manifest is invalid.
@@ -163,15 +165,9 @@ def scan_files(root: Path, paths: Sequence[Path], uploads: Path | None, taken_id
             stat = os.stat(absolute)
         except OSError:
             continue  # removed: the caller drops its document
-        if os.path.isfile(absolute):
+        if S_ISREG(stat.st_mode):
             scanner.add(Path(relative).as_posix(), absolute, os.path.islink(absolute), (stat.st_size, stat.st_mtime_ns))
     return scanner.found
-
-
-def natural_id(item: CorpusFile) -> str:
-    """The id a file would get if no other file claimed it first: its manifest ``id``, else derived from its path."""
-    entry = (read_manifest(item.path.parent) or {}).get(item.path.name, {})
-    return entry.get("id") or derive_doc_id(Path(item.info.file))
 
 
 class _Scanner:
@@ -212,7 +208,10 @@ class _Scanner:
                                    "reason": f"skipped: {folder.relative_to(root).as_posix()}/{MANIFEST_NAME} is broken"})
             return
         entry = entries.get(name, {})
-        doc_id = _unique_id(entry.get("id") or derive_doc_id(relative), relative, self.seen_ids)
+        natural = entry.get("id") or derive_doc_id(relative)
+        doc_id = _unique_id(natural, relative, self.seen_ids)
+        if doc_id != natural:
+            found.renamed.append(relative_text)
         if resolved is not None:
             in_uploads = self.uploads_resolved is not None and resolved.is_relative_to(self.uploads_resolved)
         else:
@@ -233,12 +232,12 @@ _SCANNED: dict[str, tuple[tuple[Any, ...], CorpusFile]] = {}
 _INFO_KEYS = ("title", "publisher", "date", "region", "doc_type", "script")
 
 
-def _walk(root: Path) -> list[tuple[str, str, bool, tuple[int, int]]]:
+def list_files(root: Path) -> list[tuple[str, str, bool, tuple[int, int]]]:
     """``(relative POSIX path, absolute path, is a symlink, (size, mtime))`` of every file under ``root``, sorted.
 
     The order is that of ``sorted(Path)``. ``os.scandir`` rather than ``Path.rglob``: a corpus of thousands of files
-    is listed on every build, and pathlib's per-file objects cost more than the listing itself. Like ``rglob``,
-    symlinked folders are not entered.
+    is listed on every build (and an index segment's files on every open), and pathlib's per-file objects cost more
+    than the listing itself. Like ``rglob``, symlinked folders are not entered.
     """
     found: list[tuple[tuple[str, ...], str, str, bool, tuple[int, int]]] = []
     pending = [((), str(root))]

@@ -30,7 +30,6 @@ from ..ingest.corpus import (
     corpus_hash,
     discover,
     entries_hash,
-    natural_id,
     scan,
     scan_files,
 )
@@ -271,7 +270,7 @@ def update_index(settings: Settings, embedder: Embedder, corpus: Path | None = N
         paths: Only these files changed (added, edited or removed): update their documents without listing the
             corpus, so that adding a document costs what the document costs, not what the corpus does. The whole
             corpus is listed as without ``paths`` when the index is missing, damaged or shaped by other settings,
-            or when a file's id is taken by another file.
+            when a file's id is taken by another file, or when a folder's ``manifest.toml`` is among the paths.
 
     Returns:
         What was done; ``rebuilt`` is false when the index was already current and intact.
@@ -333,7 +332,7 @@ def _update_files(settings: Settings, embedder: Embedder, corpus: Path, paths: S
     scope = {Path(os.path.relpath(os.path.abspath(p), root)).as_posix() for p in paths}
     taken = {doc_id for doc_id, entry in current.documents.items() if entry["file"] not in scope}
     found = scan_files(corpus, paths, settings.paths.uploads, taken)
-    if found.problems or any(f.info.doc_id != natural_id(f) for f in found.files):
+    if found.problems or found.renamed:
         return None
     report = _apply(settings, embedder, found.files, current, progress, scope, manifest)
     report.reason = f"updated {len(scope)} file(s)"

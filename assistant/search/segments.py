@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CorruptIndexError, QueryError
+from ..ingest.corpus import list_files
 from ..types import Chunk
 
 SEGMENTS_DIR = "segments"
@@ -76,22 +77,8 @@ _VERIFIED: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
 
 
 def _stats(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """``(relative path, size, mtime)`` of every file under ``folder``, sorted.
-
-    ``os.scandir``: a catalog segment holds a text file per document, and pathlib costs ten times as much per file.
-    """
-    found: list[tuple[str, int, int]] = []
-    pending = [("", str(folder))]
-    while pending:
-        prefix, directory = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append((f"{prefix}{entry.name}/", entry.path))
-                elif entry.is_file():
-                    stat = entry.stat()
-                    found.append((prefix + entry.name, stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(found))
+    """``(relative path, size, mtime)`` of every file under ``folder``, in listing order."""
+    return tuple((relative, size, mtime) for relative, _, _, (size, mtime) in list_files(folder))
 
 
 def mark_verified(root: Path, record: dict[str, Any]) -> None:
