@@ -194,7 +194,7 @@ class Catalog(SegmentedStore[CatalogSegment]):
                 if (entry := segment.payload.documents[doc_id].get("corpus")) is not None}
 
     def document_entry(self, doc_id: str) -> dict[str, Any]:
-        """The stored entry of a document (``info``, ``text``, ``sha256`` and any extra fields such as pages)."""
+        """The stored entry of a document (``info``, ``sha256`` of its text, ``corpus``: the file it was read from)."""
         segment = self._live_documents().get(doc_id)
         if segment is None:
             raise KeyError(doc_id)

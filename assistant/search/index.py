@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from ..errors import CorruptIndexError, IndexBusyError, IndexMissingError, StaleIndexError
@@ -106,7 +107,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
         stat = path.stat()
     except OSError:
         return None
-    return (stat.st_size, stat.st_mtime_ns) if os.path.isfile(path) else None
+    return (stat.st_size, stat.st_mtime_ns) if S_ISREG(stat.st_mode) else None
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

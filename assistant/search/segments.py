@@ -220,8 +220,8 @@ class DocRow:
 class DocTable:
     """A segment's document table as arrays, so a filter is a few array operations, not a Python call per document.
 
-    Gives the same rows as :meth:`Filters.accepts` per document: at 20,000 documents a filtered search spent 0.75 s
-    calling it (the FAISS search itself takes 29 ms at 1M chunks).
+    Gives the same rows as :meth:`Filters.accepts` per document; at 1M chunks (20,000 documents) a filtered dense
+    search takes 12 ms this way against 27 ms calling it per document.
     """
 
     def __init__(self, docs: Sequence[DocRow]) -> None:
