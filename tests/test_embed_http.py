@@ -9,11 +9,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,30 +24,10 @@ from assistant.search.embed_http import HttpEmbedder
 from assistant.settings import EmbeddingSettings, Settings
 
 from .conftest import CORPUS, make_settings
+from .fake_endpoint import FakeEndpoint, serve
 
-Reply = Callable[[dict], tuple[int, bytes]]
 # The local reference: the fp32 torch runtime, whose model id is embedding.model (other runtimes add "@<runtime>").
 FP32 = {"runtime": "torch"} if "runtime" in EmbeddingSettings.model_fields else {}
-
-
-class _Fake(BaseHTTPRequestHandler):
-    reply: Reply
-    requests: list[dict]
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        body["_auth"] = self.headers.get("Authorization")
-        body["_path"] = self.path
-        type(self).requests.append(body)
-        status, data = type(self).reply(body)
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _vectors(body: dict) -> tuple[int, bytes]:
@@ -60,14 +38,9 @@ def _vectors(body: dict) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def fake() -> Iterator[tuple[str, type[_Fake]]]:
-    handler = type("Handler", (_Fake,), {"reply": staticmethod(_vectors), "requests": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.handle_error = lambda request, address: None  # a client that timed out closed the socket: expected
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", handler
-    server.shutdown()
-    server.server_close()
+def fake() -> Iterator[tuple[str, FakeEndpoint]]:
+    with serve(_vectors) as endpoint:
+        yield endpoint.url, endpoint
 
 
 def _embedder(tmp_path: Path, url: str, **embedding) -> HttpEmbedder:
@@ -115,7 +88,7 @@ def test_an_endpoint_that_adds_prefixes_gets_bare_texts_and_the_input_type(tmp_p
 ])
 def test_a_failing_endpoint_is_a_clear_model_unavailable_error(tmp_path: Path, fake, reply, message):
     url, handler = fake
-    handler.reply = staticmethod(reply)
+    handler.reply = reply
     embedder = _embedder(tmp_path, url, timeout_s=0.5)
     with pytest.raises(ModelUnavailableError, match=message) as info:
         embedder.embed_queries(["问题"])

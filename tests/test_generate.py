@@ -3,8 +3,6 @@
 import importlib.util
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,6 +13,7 @@ from assistant.prompts import REFUSAL, REFUSAL_ENGLISH
 from assistant.types import Chunk, Hit
 
 from .conftest import make_settings
+from .fake_endpoint import serve_chat
 
 
 def _sentence(text: str, start: int = 0, title: str = "2021年沈阳要重点做好十方面工作",
@@ -144,32 +143,11 @@ def test_key_terms_and_sentences():
     assert split_sentences("甲、乙、丙[1-3]。丁[2, 4]") == ["甲、乙、丙[1][2][3]。", "丁[2][4]"]
 
 
-class _Endpoint(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint that answers with ``server.reply`` and keeps the requests."""
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(body)
-        data = json.dumps({"choices": [{"message": {"content": self.server.reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def endpoint():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
-    server.requests, server.reply = [], ""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    """An OpenAI-compatible chat endpoint that answers with ``endpoint.text`` and keeps the requests."""
+    with serve_chat() as server:
+        yield server
 
 
 @pytest.fixture
@@ -177,8 +155,7 @@ def via_endpoint(tmp_path, small_corpus, endpoint):
     """An Assistant over the small corpus whose ``openai`` backend is the fixed-text endpoint."""
     from assistant.pipeline import Assistant
 
-    url = f"http://127.0.0.1:{endpoint.server_address[1]}/v1"
-    assistant = Assistant(make_settings(tmp_path, small_corpus, answer={"llm_base_url": url}))
+    assistant = Assistant(make_settings(tmp_path, small_corpus, answer={"llm_base_url": endpoint.url}))
     assistant.build()
     return assistant
 
@@ -187,7 +164,7 @@ QUESTION = "沈阳2021年要新建多少个5G基站？"
 
 
 def test_an_unmarked_correct_answer_is_attributed_and_shown(via_endpoint, endpoint):
-    endpoint.reply = "沈阳2021年要新建5G基站6,000个以上。"
+    endpoint.text = "沈阳2021年要新建5G基站6,000个以上。"
     answer = via_endpoint.ask(QUESTION, backend="openai")
     assert not answer.refused and answer.answer == "沈阳2021年要新建5G基站6,000个以上[1]。"
     assert len(answer.citations) == 1 and "6000个以上" in answer.citations[0].quote
@@ -198,7 +175,7 @@ def test_an_unmarked_correct_answer_is_attributed_and_shown(via_endpoint, endpoi
 def test_a_model_refusal_is_a_refusal(via_endpoint, endpoint):
     extractive = via_endpoint.ask(QUESTION, backend="extractive")
     assert not extractive.refused  # the calibrated support would answer
-    endpoint.reply = "摘录中没有提到这个数字。"
+    endpoint.text = "摘录中没有提到这个数字。"
     answer = via_endpoint.ask(QUESTION, backend="openai")
     assert answer.refused and answer.answer == REFUSAL and answer.extra["refusal_reason"] == "model_refused"
     assert answer.citations and "6000" not in answer.answer  # the closest sections, not the extractive answer
@@ -206,7 +183,7 @@ def test_a_model_refusal_is_a_refusal(via_endpoint, endpoint):
 
 
 def test_a_wrong_figure_falls_back_with_the_true_reason(via_endpoint, endpoint):
-    endpoint.reply = "沈阳2021年要新建5G基站8000个[1]。"
+    endpoint.text = "沈阳2021年要新建5G基站8000个[1]。"
     answer = via_endpoint.ask(QUESTION, backend="openai")
     assert not answer.refused and "6000" in answer.answer and "8000" not in answer.answer
     assert answer.extra["llm_fallback"] == "the model's figures are in no passage; extractive answer shown"
@@ -214,7 +191,7 @@ def test_a_wrong_figure_falls_back_with_the_true_reason(via_endpoint, endpoint):
 
 
 def test_the_model_gets_the_resolved_follow_up(via_endpoint, endpoint):
-    endpoint.reply = "新建5G基站6000个以上[1]。"
+    endpoint.text = "新建5G基站6000个以上[1]。"
     answer = via_endpoint.ask("那沈阳呢？", history=["辽宁2021年要新建多少个5G基站？"], backend="openai")
     resolved = answer.to_dict()["resolved_question"]
     assert "沈阳" in resolved and "5G基站" in resolved
