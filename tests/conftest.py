@@ -23,6 +23,16 @@ def make_settings(tmp: Path, corpus: Path, model: str = "hash:256", **sections: 
     return load_settings(overrides=overrides)
 
 
+def with_and_without(tmp: Path, corpus: Path, off: dict) -> tuple[Assistant, Assistant]:
+    """Two open Assistants over one built index: default retrieval settings, and with ``off`` applied (query-time
+    settings only, so both read the same index)."""
+    on, other = Assistant(make_settings(tmp, corpus)), Assistant(make_settings(tmp, corpus, retrieval=off))
+    on.build()
+    for assistant in (on, other):
+        assistant.open_index()
+    return on, other
+
+
 @pytest.fixture
 def small_corpus(tmp_path: Path) -> Path:
     """A corpus folder with three real seed documents and the real manifest."""

@@ -8,7 +8,7 @@ from assistant.pipeline import Assistant
 from assistant.search.bridge import Bridge, english_words, invert, load_bridge, parse, singular, variants
 from assistant.search.expand import expand_query, load_terms
 
-from .conftest import make_settings
+from .conftest import make_settings, with_and_without
 
 LINES = [
     "# CC-CEDICT header line",
@@ -99,11 +99,7 @@ def test_hand_table_goes_first_then_the_dictionary():
 
 def test_english_question_gains_the_corpus_term(tmp_path: Path, small_corpus: Path):
     """A real index of three seed documents: the bridge adds 地震 for "earthquake" (not in the term table)."""
-    on = Assistant(make_settings(tmp_path, small_corpus))
-    off = Assistant(make_settings(tmp_path, small_corpus, retrieval={"bridge": False}))
-    on.build()
-    for assistant in (on, off):
-        assistant.open_index()
+    on, off = with_and_without(tmp_path, small_corpus, {"bridge": False})
     question = "Who monitors earthquakes?"
     assert not {"earthquake", "earthquakes"} & set(load_terms().english)
     assert "地震" in on.retriever.keyword_query(question).split()

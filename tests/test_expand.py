@@ -10,7 +10,7 @@ from assistant.pipeline import Assistant
 from assistant.search.expand import BUNDLED_TERMS, expand_query, load_terms
 from assistant.text.script import normalize
 
-from .conftest import make_settings
+from .conftest import make_settings, with_and_without
 
 
 def test_bundled_table_loads_both_sections():
@@ -81,11 +81,7 @@ def test_bundled_file_is_package_data():
 
 
 def test_retriever_expands_the_keyword_query_only_when_on(tmp_path: Path, small_corpus: Path):
-    on = Assistant(make_settings(tmp_path, small_corpus))
-    off = Assistant(make_settings(tmp_path, small_corpus, retrieval={"expansion": False}))
-    on.build()
-    for assistant in (on, off):
-        assistant.open_index()
+    on, off = with_and_without(tmp_path, small_corpus, {"expansion": False})
     assert on.retriever.keyword_query("老房子改造") == "老房子改造 老旧小区改造 城市更新"
     assert off.retriever.keyword_query("老房子改造") == "老房子改造"
     # bm25 mode: the everyday words share no token with the official passage; the added terms do.
