@@ -32,7 +32,6 @@ from .attribute import MARKER, check_sentence, split_sentences
 
 log = logging.getLogger(__name__)
 # A citation marker in generated text: "[1]", "[2]".
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 GGUF_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 _PARTS = 22
 _local_lock = threading.Lock()
@@ -144,24 +143,6 @@ def _local_chat(messages: list[dict[str, str]], settings: Settings) -> str:
     return str(result["choices"][0]["message"]["content"])
 
 
-def verify_citations(text: str, passages: list[Sentence]) -> tuple[str, list[int]]:
-    """Keep only markers that name a given passage; return the cleaned text and the cited passage numbers.
-
-    Example: ``"占比达到45%[1][7]"`` with two passages → ``("占比达到45%[1]", [1])``.
-    """
-    cited: list[int] = []
-
-    def keep(match: re.Match[str]) -> str:
-        n = int(match.group(1))
-        if 1 <= n <= len(passages):
-            if n not in cited:
-                cited.append(n)
-            return match.group()
-        return ""
-
-    return _MARKER.sub(keep, text).strip(), cited
-
-
 @dataclass(frozen=True)
 class CheckedText:
     """The model's text after the sentence check: what is shown, the passages it cites, why it may not be shown.
@@ -264,7 +245,7 @@ def generate_answer(question: str, evidence: Evidence, hits: list[Hit], document
         fallback = f"{checked.reason}; extractive answer shown"
         return replace(extractive, extra={**extractive.extra, "llm_fallback": fallback, "llm": llm})
     renumber = {old: new for new, old in enumerate(checked.cited, start=1)}
-    text = _MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", checked.text)
+    text = MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", checked.text)
     citations = tuple(
         make_citation(renumber[n], p.hit, p.start, p.end, p.text, documents) for n in checked.cited
         for p in [passages[n - 1]]
