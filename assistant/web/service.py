@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from .. import prompts
 from ..errors import AssistantError, DocumentError, IndexStateError
+from ..ingest.corpus import list_files
 from ..pipeline import Assistant
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,8 @@ class Service:
     # ----- watching for changes -----
     def _corpus_fingerprint(self) -> tuple:
         """Cheap state of the corpus folder: every file's path, size and modification time."""
-        root = self.assistant.settings.paths.corpus
         try:
-            return tuple(sorted((str(p.relative_to(root)), s.st_size, s.st_mtime_ns)
-                                for p in root.rglob("*") if p.is_file() and (s := p.stat())))
+            return tuple((relative, stamp) for relative, _, _, stamp in list_files(self.assistant.settings.paths.corpus))
         except OSError:
             return ()
 
