@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from assistant.text.script import to_simplified
@@ -193,6 +194,13 @@ def _qualifier(folded: str, start: int, end: int, more: bool) -> str:
 
 
 def extract(text: str) -> list[Quantity]:
+    """Find the quantities in ``text`` with offsets into it (see :func:`_extract`)."""
+    return list(_extract(text))
+
+
+# Answering and reranking read the same sentences for every question about them: remember the last ones.
+@lru_cache(maxsize=16384)
+def _extract(text: str) -> tuple[Quantity, ...]:
     """Find the quantities in ``text`` with offsets into it.
 
     Args:
@@ -230,7 +238,7 @@ def extract(text: str) -> list[Quantity]:
         if quantity is not None:
             found.append(quantity)
             pos = max(pos, quantity.end)
-    return found
+    return tuple(found)
 
 
 def _read(text: str, folded: str, match: re.Match[str]) -> Quantity | None:
