@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from .answers.answer import Extractor
-from .answers.service import AnswerService
+from .answers.rerank import Reranker
+from .answers.service import AnswerService, query_terms
 from .errors import DocumentError, IndexMissingError, IndexStateError, QueryError, StaleIndexError
 from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
@@ -135,8 +136,12 @@ class Assistant:
         return self._open.snapshot  # type: ignore[union-attr]
 
     def _swap(self, snapshot: IndexSnapshot) -> None:
-        retriever = Retriever(snapshot, self.embedder, self.settings)
-        self._open = _Open(snapshot, retriever, AnswerService(self.settings, snapshot, retriever))
+        # The reranker reads candidates as the answer step does, with its IDF table (built once per version).
+        reranker = Reranker(self.settings.retrieval.rerank_weights, lambda: answers.extractor.cover,
+                            lambda query: query_terms(retriever, query))
+        retriever = Retriever(snapshot, self.embedder, self.settings, reranker)
+        answers = AnswerService(self.settings, snapshot, retriever)
+        self._open = _Open(snapshot, retriever, answers)
 
     def reload(self) -> bool:
         """Open the newest committed version if it differs from the open one; return whether it switched.

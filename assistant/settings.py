@@ -89,6 +89,13 @@ class EmbeddingSettings(_Section):
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for one embeddings request.")
 
 
+# Chosen by scripts/tune_rerank.py (see docs/benchmarks.md); the features are assistant.answers.rerank.FEATURES.
+RERANK_WEIGHTS = {"fused": 4.674, "cosine": 56.8192, "keyword": 2.7364, "sentence": 1.9373, "sentence_topic": 4.4165,
+                  "fit_any": 0.0647, "fit_best": 1.2028, "text_cover": 0.0605, "heading_cover": -0.7099,
+                  "quote_found": 0.9461, "quote_own": 0.9384, "own_heading_cover": 0.9338, "char_cover": 2.0132,
+                  "place_match": 1.8598, "period_match": 1.2993, "period_other": 0.0359, "inverse_rank": 1.9259}
+
+
 class RetrievalSettings(_Section):
     """Search modes, fusion and index types."""
 
@@ -123,6 +130,14 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(60, ge=1, le=1000, description="The k of reciprocal-rank fusion.")
     dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
     candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")
+    rerank: bool = Field(
+        True, description="Hybrid search reorders its first rerank_depth candidates by how well their sentences "
+        "answer the question (answer kind, topic coverage, quotes, place and year scope).")
+    rerank_depth: int = Field(20, ge=2, le=200, description="Fused candidates the reranker reorders.")
+    rerank_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(RERANK_WEIGHTS),
+        description="Weights of the reranker's linear model over the features in assistant.answers.rerank.FEATURES; "
+        "fitted pairwise by scripts/tune_rerank.py on tuning questions of several corpora.")
     store: Literal["faiss", "milvus"] = Field(
         "faiss", description="Storage backend: embedded FAISS + BM25 segments, or Milvus (Lite file or server).")
     milvus_uri: str = Field(
@@ -147,8 +162,8 @@ class IndexSettings(_Section):
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
-REFUSAL_WEIGHTS = {"bias": -3.901, "topic": 1.077, "fit_topic": 4.811, "unfit": -3.735, "lexical": 2.315, "quote": 1.167,
-                   "dense_gap": 0.747, "latin": 2.009, "oov": 1.469, "specific": 0.345}
+REFUSAL_WEIGHTS = {"bias": -3.577, "topic": 0.844, "fit_topic": 4.509, "unfit": -3.666, "lexical": 1.82,
+                   "quote": 1.783, "dense_gap": 1.123, "latin": 1.715, "oov": 1.321, "specific": 0.656}
 
 
 class AnswerSettings(_Section):
@@ -158,7 +173,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.48, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.41, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "

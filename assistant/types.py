@@ -136,7 +136,7 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its fused score (higher is better within one result list).
+    """A retrieved chunk with its score: fused, or the reranker's (higher is better within one result list).
 
     ``dense_score`` is the cosine of the query with the chunk and ``keyword_score`` its BM25 score, each ``None``
     when that list did not return the chunk; answering reads them here instead of asking the index again.

@@ -34,7 +34,7 @@ STAGES = [
     {"search.index", "search.store", "search.segmented", "search.faiss_store", "search.bm25_store", "search.catalog",
      "search.milvus_fields", "search.milvus_store", "answers.followup", "ingest.documents"},
     {"search.prebuilt"},
-    {"search.retrieve", "search.build", "evaluation.relevance", "answers.decide"},
+    {"search.retrieve", "search.build", "evaluation.relevance", "answers.decide", "answers.rerank"},
     {"answers.answer"},
     {"answers.claims", "answers.generate", "answers.provenance", "answers.judge"},
     {"answers.service"},

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from ..search.keyword import STOPWORDS, bigrams
 from ..text.periods import extract_periods
@@ -163,8 +164,14 @@ def analyze(question: str) -> Question:
     wanted = content_bigrams(norm)
     topic = content_bigrams("".join(masked)) or wanted
     asked = asked_for(norm)
-    quoted = tuple(q for q in _QUOTED.findall(norm) if len(q) >= 2)
+    # Plan names are quoted by convention (“十四五”), not to name a section or slogan: they are scope, not quotes.
+    quoted = tuple(q for q in _QUOTED.findall(norm) if len(q) >= 2 and not _is_period(q))
     return Question(question, norm, detect_script(question), scope, frozenset(wanted), frozenset(topic), asked, quoted)
+
+
+def _is_period(phrase: str) -> bool:
+    """Whether a phrase is only a period's name: ``十四五``, ``十四五规划``, ``2021年``."""
+    return any(p.start == 0 and p.end == len(phrase) for p in extract_periods(phrase))
 
 
 def in_table_note(text: str, start: int) -> bool:
@@ -200,6 +207,16 @@ def answer_fit(question: Question, sentence: str, in_note: bool) -> float:
     return max((span.fit for span in spans_of(question, sentence, in_note)), default=0.0)
 
 
+@lru_cache(maxsize=65536)
+def bigram_set(text_norm: str) -> frozenset[str]:
+    """The bigrams of a sentence or heading (remembered: the same sentences are read for many questions)."""
+    return frozenset(bigrams(text_norm))
+
+
+# Sentences of retrieved chunks come back question after question; their normal form is remembered.
+_sentence_norm = lru_cache(maxsize=65536)(normalize)
+
+
 class Coverage:
     """IDF-weighted coverage of a question's bigrams by a text.
 
@@ -209,6 +226,7 @@ class Coverage:
 
     def __init__(self, idf: Callable[[str], float]) -> None:
         self.idf = idf
+        self._last: tuple[frozenset[str], dict[str, float]] | None = None
 
     def __call__(self, wanted: frozenset[str] | set[str], text_norm: str, extra: frozenset[str] = frozenset()) -> float:
         """Share of the IDF mass of ``wanted`` found among the bigrams of ``text_norm`` (0.0 when nothing is wanted).
@@ -218,17 +236,26 @@ class Coverage:
         """
         if not wanted:
             return 0.0
-        have = set(bigrams(text_norm))
-        total = sum(self.idf(t) for t in wanted)
-        found = sum(self.idf(t) for t in wanted if t in have) + sum(self.idf(t) for t in extra if t in have)
+        have = bigram_set(text_norm)
+        weights = self._weights(frozenset(wanted))
+        total = sum(weights.values())
+        found = sum(w for t, w in weights.items() if t in have) + sum(self.idf(t) for t in extra if t in have)
         return min(1.0, found / total) if total else 0.0
 
+    def _weights(self, wanted: frozenset[str]) -> dict[str, float]:
+        """The IDF of each wanted bigram (one question's are asked for again for every sentence it is compared with)."""
+        last = self._last
+        if last is None or last[0] != wanted:
+            last = self._last = (wanted, {t: self.idf(t) for t in wanted})
+        return last[1]
 
-def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str], cover: Coverage) -> list[Scored]:
+
+def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str] | None, cover: Coverage) -> list[Scored]:
     """Score every sentence of the hits against the question's topic, best first.
 
     A sentence of a lower-ranked chunk that shares almost nothing with the question is left out; a section's own
-    heading line and sentences under 6 characters are never answers.
+    heading line and sentences under 6 characters are never answers. ``texts`` are the cleaned documents the
+    sentences are cut from; without them (reranking, before documents are read) they are cut from the chunks.
     """
     scored: list[Scored] = []
     for rank, hit in enumerate(hits):
@@ -236,14 +263,18 @@ def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str], 
         heading = normalize(" ".join(chunk.section_path))
         heading_cover = cover(question.topic, heading, question.extra)
         for start, end in sentence_spans(chunk.text, chunk.start):
-            raw = texts[chunk.doc_id][start:end]
-            norm = normalize(raw)
+            if texts is not None:
+                raw, note = texts[chunk.doc_id][start:end], in_table_note(texts[chunk.doc_id], start)
+            else:
+                raw = chunk.text[start - chunk.start : end - chunk.start]
+                note = in_table_note(chunk.text, start - chunk.start)
+            norm = _sentence_norm(raw)
             if len(norm) < 6 or raw.strip() in chunk.section_path:
                 continue
             own = cover(question.topic, norm, question.extra)
             if rank and own < (0.2 if question.script != "latin" else 0.0):
                 continue
-            note = in_table_note(texts[chunk.doc_id], start) or norm.startswith("注:")
+            note = note or norm.startswith("注:")
             spans = spans_of(question, raw, note)
             fit = max((span.fit for span in spans), default=0.0)
             topic = max(own, cover(question.topic, heading + " " + norm, question.extra))

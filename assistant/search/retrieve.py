@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +19,14 @@ from .fusion import calibrated, rrf, top, weighted
 from .index import IndexSnapshot
 from .segments import Filters
 
+
+class Reranker(Protocol):
+    """Reorders fused candidates (the answer stage's reader, :class:`assistant.answers.rerank.Reranker`)."""
+
+    def rerank(self, query: str, hits: list[Hit], keyword_mass: float) -> list[Hit]:
+        """The hits in a better order, ranks renumbered."""
+        ...
+
 __all__ = ["MODES", "Filters", "Retriever"]
 
 MODES = ("hybrid", "dense", "bm25")
@@ -30,10 +39,13 @@ class Retriever:
         snapshot: The open index version.
         embedder: The embedder that built it.
         settings: Retrieval settings (mode, fusion, weights).
+        reranker: Reorders hybrid candidates (``retrieval.rerank``); ``None`` keeps the fused order.
     """
 
-    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, snapshot: IndexSnapshot, embedder: Embedder, settings: Settings,
+                 reranker: Reranker | None = None) -> None:
         self.index, self.embedder, self.settings = snapshot, embedder, settings.retrieval
+        self.reranker = reranker
         self._last_query: tuple[str, np.ndarray] | None = None
         self._lock = threading.Lock()
 
@@ -89,30 +101,35 @@ class Retriever:
         if mode in ("bm25", "hybrid"):
             keyword = dict(self.index.keyword.search(keyword_query, n, filters or None))
         mass = getattr(self.index.keyword, "query_mass", None)  # stores that cannot tell fall back to min-max
+        mass_value = mass(keyword_query) if mass is not None and mode == "hybrid" else 0.0
         if mode == "dense":
             fused = dense
         elif mode == "bm25":
             fused = keyword
         elif self.settings.fusion == "calibrated" and mass is not None:
             cosines = {**self._cosines(query_norm, [cid for cid in keyword if cid not in dense]), **dense}
-            fused = calibrated(cosines, keyword, mass(keyword_query), self.settings.dense_scale)
+            fused = calibrated(cosines, keyword, mass_value, self.settings.dense_scale)
             dense = cosines
         elif self.settings.fusion == "rrf":
             w = self.settings.dense_weight
             fused = rrf([[c for c, _ in top(d, n)] for d in (dense, keyword)], self.settings.rrf_k, [2 * w, 2 * (1 - w)])
         else:
             fused = weighted(dense, keyword, self.settings.dense_weight)
-        best = top(fused, k)
+        reranking = mode == "hybrid" and self.reranker is not None and self.settings.rerank
+        best = top(fused, max(k, self.settings.rerank_depth) if reranking else k)
         chunks = self.index.get_chunks([cid for cid, _ in best])
         if len(chunks) < len(best):  # ids a store that changes in place (Milvus) has but this version does not know
             ranked = top(fused, len(fused))
             chunks = self.index.get_chunks([cid for cid, _ in ranked])
-            best = [(cid, score) for cid, score in ranked if cid in chunks][:k]
+            best = [(cid, score) for cid, score in ranked if cid in chunks][:len(best)]
         cosines = self._cosines(query_norm, [cid for cid, _ in best if cid not in dense])
-        return [
+        hits = [
             Hit(chunks[cid], score, rank, dense.get(cid, cosines.get(cid)), keyword.get(cid))
             for rank, (cid, score) in enumerate(((c, s) for c, s in best if c in chunks), start=1)
         ]
+        if reranking:
+            hits = self.reranker.rerank(query, hits, mass_value)  # type: ignore[union-attr]
+        return hits[:k]
 
     def keyword_query(self, query_norm: str, replace_english: bool = False) -> str:
         """The keyword index's query: the question plus the official terms of its everyday or English words.
