@@ -39,6 +39,13 @@ def test_place_names_in_both_scripts_and_english():
     assert indicator_of("沈阳中欧班列要开行多少列？") == "中欧班列"
 
 
+def test_a_metropolitan_area_is_a_region_in_english_as_in_chinese():
+    # 沈阳都市圈 is a region (a topic), so its English name must not scope the question to the city of Shenyang.
+    assert question_scope("2024年沈阳都市圈跨域通办事项要超过多少项？").places == ()
+    assert question_scope("How many services will the Shenyang metropolitan area handle across cities in 2024?").places == ()
+    assert question_scope("How many 5G base stations will Shenyang build in the coming year?").places == ("沈阳",)
+
+
 def _sentence(text: str, doc_text: str, section: tuple[str, ...] = (), title: str = "", region: str = "") -> Sentence:
     start = doc_text.index(text)
     chunk = Chunk("d:1", "d", title, section, doc_text, doc_text, 0, len(doc_text), region=region)

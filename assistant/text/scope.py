@@ -58,8 +58,12 @@ _PROVINCE_CITIES = {
     "青海": "西宁", "宁夏": "银川 石嘴山 吴忠 固原 中卫", "新疆": "乌鲁木齐 克拉玛依 吐鲁番 哈密",
 }
 PROVINCE_OF = {city: province for province, cities in _PROVINCE_CITIES.items() for city in cities.split()}
-_ENGLISH_PLACE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ENGLISH_PLACES), key=len, reverse=True)) + r")\b",
-                            re.I)
+# A name followed by a region word ("Shenyang metropolitan area", 沈阳都市圈 in Chinese) names a region, which is a
+# topic, not the place a figure belongs to.
+_ENGLISH_REGION_WORD = (r"(?!\s+(?:modern(?:ized)?\s+)?(?:metropolitan|metro\s+area|city\s+cluster|urban\s+agglomeration"
+                        r"|economic\s+(?:zone|belt|circle)|coastal))")
+_ENGLISH_PLACE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ENGLISH_PLACES), key=len, reverse=True)) + r")\b"
+                            + _ENGLISH_REGION_WORD, re.I)
 # A count question's indicator after 多少 + measure word: matches "5G基站" in "新建多少个5G基站", "共有产权住房" in
 # "新增多少套共有产权住房".
 _AFTER_HOW_MANY = re.compile(
