@@ -3,7 +3,7 @@
 import pytest
 
 from assistant.answers.asks import Span, answer_spans, asked_for, canonical_unit, slot_window
-from assistant.answers.evidence import analyze, answer_fit
+from assistant.answers.evidence import analyze, answer_fit, enumerated_items
 from assistant.text.script import normalize
 
 
@@ -102,3 +102,25 @@ def test_a_table_note_states_no_figure():
 @pytest.mark.parametrize("unit,canonical", [("公里", "km"), ("户", "户"), ("亩", "亩"), ("元", "元"), ("", "")])
 def test_canonical_unit(unit, canonical):
     assert canonical_unit(unit) == canonical
+
+
+def test_a_numbered_run_of_sentences_answers_a_names_question():
+    # Reports list items one per sentence (一是…。二是…。): together they name what no single sentence lists.
+    asked = asked_for(normalize("沈阳今年要打造哪几类城市？"))
+    text = "一是打造创新城市，推进科技成果转化。二是打造宜居城市。三是推进改革。"
+    assert enumerated_items(asked, text, 100) == {100, 118}  # the two numbered sentences that name 城市
+    assert enumerated_items(asked, "一是打造创新城市。另外推进改革。") == set()  # one item is no list
+    assert enumerated_items(asked_for(normalize("沈阳今年要打造哪四类城市？")), text) == set()  # fewer than asked
+    assert enumerated_items(asked_for(normalize("沈阳今年要新建多少个5G基站？")), text) == set()  # not a names question
+
+
+def test_the_sentences_of_a_numbered_run_fit_the_question():
+    from assistant.answers.evidence import Coverage, idf_table, score_sentences
+    from assistant.types import Chunk, Hit
+
+    text = "一是打造创新城市，推进科技成果转化。二是打造宜居城市。三是推进改革。"
+    chunk = Chunk("d:1", "d", "沈阳工作", ("城市建设",), text, normalize(text), 0, len(text))
+    question = analyze("沈阳今年要打造哪几类城市？")
+    scored = score_sentences(question, [Hit(chunk, 1.0, 1)], None, Coverage(idf_table([chunk.text_norm])))
+    assert {s.sentence.text: s.fit for s in scored} == {"一是打造创新城市，推进科技成果转化。": 1.0, "二是打造宜居城市。": 1.0,
+                                                        "三是推进改革。": 0.0}

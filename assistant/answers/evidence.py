@@ -24,6 +24,8 @@ from .asks import Asked, Span, answer_spans, asked_for
 
 # A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
+# A sentence that opens a numbered item of a run: "一要", "二是", "第三,", "（四）", "4.".
+_NUMBERED = re.compile(r"\s*(?:[一二三四五六七八九十]+[要是]|第[一二三四五六七八九十]+[,，、是]|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、])")
 # A quoted phrase in a question: matches "统筹发展安全" in "“统筹发展安全”部分", also in 「」 and "".
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 # Question words, cut out before taking bigrams so none spans into them: "是多少", "有哪些", "要占多少", "哪一国".
@@ -141,6 +143,21 @@ def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
         lead = len(piece) - len(piece.lstrip())
         spans.append((offset + position + lead, offset + position + len(piece.rstrip())))
     return spans
+
+
+def enumerated_items(asked: Asked, text: str, offset: int = 0) -> set[int]:
+    """Starts of the sentences that together answer a names question as a numbered run, one name per sentence.
+
+    Reports list their items as sentences: ``一要建设人民满意的服务型政府。…二要建设…法治政府。`` answers
+    ``要建设哪几种政府`` though no one sentence lists two. The run counts when at least as many numbered sentences
+    (一要/二是/第三,/（四）) as the question asks for name its noun.
+    """
+    if asked.asks != "names" or not asked.head:
+        return set()
+    starts = [start for start, end in sentence_spans(text, offset)
+              if asked.head in normalize(text[start - offset : end - offset])
+              and _NUMBERED.match(text, start - offset)]
+    return set(starts) if len(starts) >= max(2, asked.count) else set()
 
 
 def content_bigrams(text_norm: str) -> set[str]:
@@ -262,6 +279,7 @@ def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str] |
         chunk = hit.chunk
         heading = normalize(" ".join(chunk.section_path))
         heading_cover = cover(question.topic, heading, question.extra)
+        items = enumerated_items(question.asked, chunk.text, chunk.start)
         for start, end in sentence_spans(chunk.text, chunk.start):
             if texts is not None:
                 raw, note = texts[chunk.doc_id][start:end], in_table_note(texts[chunk.doc_id], start)
@@ -276,7 +294,7 @@ def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str] |
                 continue
             note = note or norm.startswith("注:")
             spans = spans_of(question, raw, note)
-            fit = max((span.fit for span in spans), default=0.0)
+            fit = 1.0 if start in items else max((span.fit for span in spans), default=0.0)
             topic = max(own, cover(question.topic, heading + " " + norm, question.extra))
             score = own + 0.3 * heading_cover + 0.35 / (1 + rank) + (0.15 * fit if question.asks != "other" else 0.0)
             figure = not note and bool(figure_kinds(raw))
