@@ -224,14 +224,14 @@ def answer_fit(question: Question, sentence: str, in_note: bool) -> float:
     return max((span.fit for span in spans_of(question, sentence, in_note)), default=0.0)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # at most about 50 MB: the sentences and chunks of the last few dozen questions
 def bigram_set(text_norm: str) -> frozenset[str]:
     """The bigrams of a sentence or heading (remembered: the same sentences are read for many questions)."""
     return frozenset(bigrams(text_norm))
 
 
 # Sentences of retrieved chunks come back question after question; their normal form is remembered.
-_sentence_norm = lru_cache(maxsize=65536)(normalize)
+_sentence_norm = lru_cache(maxsize=8192)(normalize)
 
 
 class Coverage:

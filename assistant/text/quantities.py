@@ -199,7 +199,7 @@ def extract(text: str) -> list[Quantity]:
 
 
 # Answering and reranking read the same sentences for every question about them: remember the last ones.
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=8192)
 def _extract(text: str) -> tuple[Quantity, ...]:
     """Find the quantities in ``text`` with offsets into it.
 
