@@ -25,7 +25,8 @@ from .asks import Asked, Span, answer_spans, asked_for
 # A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 # A sentence that opens a numbered item of a run: "一要", "二是", "第三,", "（四）", "4.".
-_NUMBERED = re.compile(r"\s*(?:[一二三四五六七八九十]+[要是]|第[一二三四五六七八九十]+[,，、是]|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、])")
+_NUMBERED = re.compile(
+    r"\s*(?:[一二三四五六七八九十]+[要是]|第[一二三四五六七八九十]+[,，、是]|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、])")
 # A quoted phrase in a question: matches "统筹发展安全" in "“统筹发展安全”部分", also in 「」 and "".
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 # Question words, cut out before taking bigrams so none spans into them: "是多少", "有哪些", "要占多少", "哪一国".
