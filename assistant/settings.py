@@ -90,10 +90,10 @@ class EmbeddingSettings(_Section):
 
 
 # Chosen by scripts/tune_rerank.py (see docs/benchmarks.md); the features are assistant.answers.rerank.FEATURES.
-RERANK_WEIGHTS = {"fused": 4.674, "cosine": 56.8192, "keyword": 2.7364, "sentence": 1.9373, "sentence_topic": 4.4165,
-                  "fit_any": 0.0647, "fit_best": 1.2028, "text_cover": 0.0605, "heading_cover": -0.7099,
-                  "quote_found": 0.9461, "quote_own": 0.9384, "own_heading_cover": 0.9338, "char_cover": 2.0132,
-                  "place_match": 1.8598, "period_match": 1.2993, "period_other": 0.0359, "inverse_rank": 1.9259}
+RERANK_WEIGHTS = {"fused": 7.7491, "cosine": 82.6681, "keyword": 5.7307, "sentence": 2.1988, "sentence_topic": 7.79,
+                  "fit_any": -0.3325, "fit_best": 1.5678, "text_cover": -1.5389, "heading_cover": -0.9962,
+                  "quote_found": 1.3564, "quote_own": 1.3505, "own_heading_cover": 0.8262, "char_cover": 2.0641,
+                  "place_match": 2.2805, "period_match": 2.787, "period_other": 1.4933, "inverse_rank": 1.4359}
 
 
 class RetrievalSettings(_Section):
@@ -133,7 +133,7 @@ class RetrievalSettings(_Section):
     rerank: bool = Field(
         True, description="Hybrid search reorders its first rerank_depth candidates by how well their sentences "
         "answer the question (answer kind, topic coverage, quotes, place and year scope).")
-    rerank_depth: int = Field(20, ge=2, le=200, description="Fused candidates the reranker reorders.")
+    rerank_depth: int = Field(40, ge=2, le=200, description="Fused candidates the reranker reorders.")
     rerank_weights: dict[str, float] = Field(
         default_factory=lambda: dict(RERANK_WEIGHTS),
         description="Weights of the reranker's linear model over the features in assistant.answers.rerank.FEATURES; "
@@ -162,8 +162,8 @@ class IndexSettings(_Section):
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
-REFUSAL_WEIGHTS = {"bias": -3.577, "topic": 0.844, "fit_topic": 4.509, "unfit": -3.666, "lexical": 1.82,
-                   "quote": 1.783, "dense_gap": 1.123, "latin": 1.715, "oov": 1.321, "specific": 0.656}
+REFUSAL_WEIGHTS = {"bias": -3.495, "topic": 0.678, "fit_topic": 4.506, "unfit": -3.828, "lexical": 1.804,
+                   "quote": 1.824, "dense_gap": 0.947, "latin": 1.717, "oov": 1.395, "specific": 0.751}
 
 
 class AnswerSettings(_Section):

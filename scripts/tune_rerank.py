@@ -5,16 +5,17 @@ Usage: .venv/bin/python scripts/tune_rerank.py [--bench ../shared/bench] [--limi
 Tuning questions (nothing the product is reported on): the `tune` split of eval/dev.jsonl and eval/trust.jsonl over
 corpus/, the `tune` split of eval/corpora/policy_synth, and for drcd and cmrc2018 in shared/bench the first --limit
 of `questions_all.jsonl` minus the `sample*.jsonl` questions after a fixed shuffle. Each corpus is indexed with the
-product's pipeline (the eval's scratch folders); each question's first `retrieval.rerank_depth` hybrid candidates
-(reranking off) get the product's features (`assistant.answers.rerank.features`) and a label (the chunk holds the
+product's pipeline (the eval's scratch folders); each question's first 40 hybrid candidates (reranking off) get
+the product's features (`assistant.answers.rerank.features`) and a label (the chunk holds the
 gold evidence, or belongs to a gold passage).
 
 Model: for each question, every (relevant, other) pair of candidates gives the feature difference, labelled 1, and
 its negation, labelled 0; a logistic regression without intercept over standardized differences, each corpus
-weighing the same in total and each question the same within its corpus. The regularization C is chosen by 5-fold
-cross-validation over questions (folds keep a question's pairs together): the best mean out-of-fold MRR@10 over the
-corpora. The final weights (fitted on all tuning questions, divided by the feature scales) are printed as the
-`RERANK_WEIGHTS` of assistant/settings.py. Not a CI step.
+weighing the same in total and each question the same within its corpus. The depth (20 or 40 candidates reranked)
+and the regularization C are chosen by 5-fold cross-validation over questions (folds keep a question's pairs
+together): the best mean out-of-fold MRR@10 over the corpora, a tie going to the shallower depth. The final
+weights (fitted on all tuning questions, divided by the feature scales) are printed as the `RERANK_WEIGHTS` of
+assistant/settings.py, the depth as `retrieval.rerank_depth`. Not a CI step.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from assistant.text.script import normalize
 
 RETRIEVAL_TYPES = {"fact", "paraphrase", "section", "multi"}
 GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+DEPTHS = (20, 40)  # candidates reranked (retrieval.rerank_depth); a tie goes to the shallower, cheaper one
 FOLDS = 5
 
 
@@ -51,9 +53,9 @@ def _settings() -> Settings:
 
 
 def candidates(assistant: Assistant, question: str, relevant: set[str], level: str) -> dict:
-    """The question's fused candidates: a feature matrix (FEATURES order), labels and document ids."""
+    """The question's fused candidates (the deepest depth tried): features (FEATURES order), labels, document ids."""
     retriever = assistant.retriever
-    hits = retriever.search(question, k=assistant.settings.retrieval.rerank_depth, mode="hybrid")
+    hits = retriever.search(question, k=max(DEPTHS), mode="hybrid")
     mass = retriever.index.keyword.query_mass(retriever.keyword_query(normalize(question), retriever.settings.replace_english))
     rows = retriever.reranker.features(question, hits, mass)  # the product's analysis and IDF table
     x = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
@@ -139,38 +141,42 @@ def main() -> None:
         "drcd tune": bench_questions(args.bench / "drcd", args.limit),
         "cmrc2018 tune": bench_questions(args.bench / "cmrc2018", args.limit),
     }
-    diffs, _ = pairs([q for qs in sets.values() for q in qs], 1.0)
-    scale = np.vstack(diffs).std(axis=0) + 1e-9
     lines = [f"# tune_rerank {date.today().isoformat()}", "",
              "Tuning questions: " + ", ".join(f"{n} {len(q)}" for n, q in sets.items()),
-             f"Candidates: the first {dev.settings.retrieval.rerank_depth} hybrid hits; out-of-fold hit@1 / hit@5 / "
-             "MRR@10 (5 folds over questions)", "",
-             "| C | " + " | ".join(sets) + " | mean MRR@10 |", "|---|" + "---|" * (len(sets) + 1),
-             "| fused order | " + " | ".join(_cell(metrics(qs, None)) for qs in sets.values())
+             "Candidates: the first `depth` hybrid hits; out-of-fold hit@1 / hit@5 / MRR@10 (5 folds over questions)", "",
+             "| depth | C | " + " | ".join(sets) + " | mean MRR@10 |", "|---|---|" + "---|" * (len(sets) + 1),
+             "| | fused order | " + " | ".join(_cell(metrics(qs, None)) for qs in sets.values())
              + f" | {np.mean([metrics(qs, None)[2] for qs in sets.values()]):.4f} |"]
     print("\n".join(lines), flush=True)
     folds = {name: [i % FOLDS for i in random.Random(1).sample(range(len(qs)), len(qs))] for name, qs in sets.items()}
-    best = (-1.0, None)
-    for c in GRID:
-        cells = defaultdict(list)
-        for fold in range(FOLDS):
-            train = {n: [q for q, f in zip(qs, folds[n], strict=True) if f != fold] for n, qs in sets.items()}
-            weights = fit(train, c, scale)
-            for n, qs in sets.items():
-                cells[n] += [(q, weights) for q, f in zip(qs, folds[n], strict=True) if f == fold]
-        scores = {n: np.mean([metrics([q], w) for q, w in cells[n]], axis=0) for n in sets}
-        mean = float(np.mean([s[2] for s in scores.values()]))
-        line = f"| {c} | " + " | ".join(_cell(tuple(s)) for s in scores.values()) + f" | {mean:.4f} |"
-        lines.append(line)
-        print(line, flush=True)
-        if mean > best[0]:
-            best = (mean, c)
-    weights = fit(sets, best[1], scale)
+    best: tuple[float, int, float, dict, np.ndarray] | None = None
+    for depth in DEPTHS:
+        cut = {n: [{**q, "x": q["x"][:depth], "y": q["y"][:depth], "ids": q["ids"][:depth]} for q in qs]
+               for n, qs in sets.items()}
+        diffs, _ = pairs([q for qs in cut.values() for q in qs], 1.0)
+        scale = np.vstack(diffs).std(axis=0) + 1e-9
+        for c in GRID:
+            cells = defaultdict(list)
+            for fold in range(FOLDS):
+                train = {n: [q for q, f in zip(qs, folds[n], strict=True) if f != fold] for n, qs in cut.items()}
+                weights = fit(train, c, scale)
+                for n, qs in cut.items():
+                    cells[n] += [(q, weights) for q, f in zip(qs, folds[n], strict=True) if f == fold]
+            scores = {n: np.mean([metrics([q], w) for q, w in cells[n]], axis=0) for n in cut}
+            mean = float(np.mean([s[2] for s in scores.values()]))
+            line = f"| {depth} | {c} | " + " | ".join(_cell(tuple(s)) for s in scores.values()) + f" | {mean:.4f} |"
+            lines.append(line)
+            print(line, flush=True)
+            if best is None or mean > best[0]:
+                best = (mean, depth, c, cut, scale)
+    assert best is not None
+    mean, depth, c, sets, scale = best
+    weights = fit(sets, c, scale)
     chosen = {name: round(float(w), 4) for name, w in zip(FEATURES, weights, strict=True)}
-    tail = ["", f"Chosen C = {best[1]} (best mean out-of-fold MRR@10 {best[0]:.4f}); weights fitted on all tuning "
+    tail = ["", f"Chosen depth = {depth}, C = {c} (best mean out-of-fold MRR@10 {mean:.4f}); weights fitted on all tuning "
             "questions (in-sample, for reference: " + ", ".join(
                 f"{n} {_cell(metrics(qs, weights))}" for n, qs in sets.items()) + ")", "",
-            "RERANK_WEIGHTS = " + json.dumps(chosen, ensure_ascii=False)]
+            f"rerank_depth = {depth}", "RERANK_WEIGHTS = " + json.dumps(chosen, ensure_ascii=False)]
     lines += tail
     print("\n".join(tail))
     if args.out:
