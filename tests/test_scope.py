@@ -2,8 +2,16 @@
 
 import pytest
 
+from assistant.answers.asks import Span, answer_spans, asked_for
 from assistant.answers.evidence import Sentence, analyze, spans_of
-from assistant.answers.scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator_mismatch, scope_mismatches
+from assistant.answers.scope import (
+    EvidenceScope,
+    evidence_scope,
+    indicator_elsewhere,
+    indicator_mismatch,
+    scope_mismatches,
+    stock_flow_mismatch,
+)
 from assistant.text.periods import Period
 from assistant.text.scope import indicator_of, place_names, question_scope
 from assistant.text.script import normalize
@@ -128,3 +136,19 @@ def test_a_figure_in_a_clause_about_another_indicator(question, sentence, found)
     asked = analyze(question)
     result = indicator_elsewhere(asked.scope.indicator, sentence, spans_of(asked, sentence, in_note=False))
     assert (result["found"] if result else None) == found
+
+
+def test_a_total_is_not_answered_by_an_addition():
+    asked = asked_for(normalize("大连高新技术企业总数要达到多少家？"))
+
+    def spans(sentence: str) -> list[Span]:
+        return answer_spans(asked, sentence)
+
+    added = "推动创新发展,新增高新技术企业800家。"
+    assert stock_flow_mismatch(normalize("大连高新技术企业总数要达到多少家？"), added, spans(added)) == {
+        "kind": "indicator", "asked": "总数", "found": "新增"}
+    total = "高新技术企业总数达到3000家。"
+    assert stock_flow_mismatch(normalize("大连高新技术企业总数要达到多少家？"), total, spans(total)) is None
+    both = "新增高新技术企业800家,累计达到3000家。"
+    assert stock_flow_mismatch(normalize("大连高新技术企业总数要达到多少家？"), both, spans(both)) is None
+    assert stock_flow_mismatch(normalize("大连要新增多少家高新技术企业？"), added, spans(added)) is None  # a flow asked

@@ -17,7 +17,7 @@ from ..settings import REFUSAL_FEATURES, AnswerSettings
 from ..text.script import normalize
 from ..types import DocumentInfo, Hit
 from .evidence import Coverage, IdfTable, Question, Scored, spans_of
-from .scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator_mismatch, scope_mismatches
+from .scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator_mismatch, scope_mismatches, stock_flow_mismatch
 
 FEATURES = REFUSAL_FEATURES  # the support model's features, in the order of ``answer.refusal_weights``
 # How much a scope-matching sentence may trail the best one and still answer instead of it.
@@ -108,8 +108,10 @@ def choose(question: Question, scored: Sequence[Scored], texts: dict[str, str],
         found = scope_mismatches(scope, scopes[key], strict) if not scope.empty else []
         if question.asks == "figure" and question.scope.indicator:
             heading = " ".join(item.sentence.hit.chunk.section_path)
-            other = indicator_mismatch(question.scope.indicator, item.sentence.norm, heading) or indicator_elsewhere(
-                question.scope.indicator, item.sentence.text, spans_of(question, item.sentence.text, False))
+            spans = spans_of(question, item.sentence.text, False)
+            other = (indicator_mismatch(question.scope.indicator, item.sentence.norm, heading)
+                     or indicator_elsewhere(question.scope.indicator, item.sentence.text, spans)
+                     or stock_flow_mismatch(question.norm, item.sentence.text, spans))
             if other:
                 found.append(other)
         return found

@@ -178,3 +178,29 @@ def indicator_mismatch(indicator: str, sentence_norm: str, heading_norm: str) ->
             if len(found) > 3:
                 return {"kind": "indicator", "asked": indicator, "found": found}
     return None
+
+
+# A question about a total (总数, 总量, 累计…) is not answered by what is added in a year (新增, 新建…), nor the
+# reverse: 科技型中小企业总数 vs 新增科技型中小企业6000家.
+_STOCK = re.compile(r"总数|总量|总计|总共|累计|保有量|存量")
+_FLOW = re.compile(r"新增|新建|新培育|新认定|新开工|新引进|新签约|新开通")
+
+
+def stock_flow_mismatch(question_norm: str, sentence: str, spans: list[Span]) -> dict[str, str] | None:
+    """An ``indicator`` mismatch when a question asks for a total and every figure of the sentence is an addition.
+
+    Example: ``科技型中小企业总数要达到多少家`` vs ``新增高新技术企业1500家、科技型中小企业6000家`` →
+    ``{"kind": "indicator", "asked": "总数", "found": "新增"}``; vs ``科技型中小企业累计达到2.5万家`` → None.
+    """
+    asked = _STOCK.search(question_norm)
+    figures = [span for span in spans if span.fit >= 1]
+    if not asked or not figures:
+        return None
+    found = ""
+    for span in figures:
+        window = normalize(slot_window(sentence, span))
+        flow = _FLOW.search(window)
+        if not flow or _STOCK.search(window):
+            return None  # some figure is a total (or says nothing of either): it may answer
+        found = found or flow.group()
+    return {"kind": "indicator", "asked": asked.group(), "found": found}
