@@ -83,18 +83,20 @@ def bench_questions(corpus: Path, limit: int) -> list[dict]:
             for r in rows[:limit]]
 
 
-def pairs(qs: list[dict], weight: float) -> tuple[list[np.ndarray], list[float]]:
+def pairs(qs: list[dict], weight: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Each question's (relevant − other) feature differences and their weights (``weight`` spread over its pairs)."""
     diffs, weights = [], []
     for q in qs:
         pos, neg = np.where(q["y"])[0], np.where(~q["y"])[0]
         if len(pos) and len(neg):
-            d = (q["x"][pos][:, None, :] - q["x"][neg][None, :, :]).reshape(-1, len(FEATURES))
+            d = (q["x"][pos][:, None, :] - q["x"][neg][None, :, :]).reshape(-1, q["x"].shape[1])
             diffs.append(d)
             weights.append(np.full(len(d), weight / len(d)))
     return diffs, weights
 
 
 def fit(sets: dict[str, list[dict]], c: float, scale: np.ndarray) -> np.ndarray:
+    """Feature weights from a logistic regression over the pairs, each corpus weighing the same (in feature units)."""
     diffs, weights = [], []
     for qs in sets.values():
         d, w = pairs(qs, 1.0 / max(1, len(qs)))
