@@ -1,20 +1,14 @@
 """The fitting of scripts/tune_rerank.py on hand-made candidate lists: pairs, the pairwise fit and the metrics."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "tune_rerank.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def tune():
-    spec = importlib.util.spec_from_file_location("tune_rerank", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tune_rerank")
 
 
 def _question(x: list[list[float]], relevant: list[bool], ids: list[str] | None = None) -> dict:

@@ -1,19 +1,13 @@
 """The tuning objective of scripts/tune_retrieval.py on hand-made tables: at or above the baseline everywhere, then dev."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "tune_retrieval.py"
+from tests.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def tune():
-    spec = importlib.util.spec_from_file_location("tune_retrieval", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("tune_retrieval")
 
 
 BASE = {"drcd": (0.90, 0.99, 0.94), "cmrc": (0.95, 1.00, 0.97)}

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from ..text.periods import doc_year_of
 from ..text.script import normalize
 from ..types import Chunk, Hit
 from .evidence import Coverage, Question, analyze, score_sentences
@@ -44,9 +45,8 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 def _years(chunk: Chunk, blob: str) -> set[int]:
     years = {int(y) for y in _YEAR.findall(blob)}
-    if chunk.date[:4].isdigit():
-        years.add(int(chunk.date[:4]))
-    return years
+    doc_year = doc_year_of(chunk.date)
+    return years | {doc_year} if doc_year else years
 
 
 def features(question: Question, hits: Sequence[Hit], keyword_mass: float, cover: Coverage) -> list[dict[str, float]]:
