@@ -22,8 +22,9 @@ from .search.build import BuildReport, index_problem, passage_for_embedding, sta
 from .search.embed import Embedder, make_embedder
 from .search.index import POINTER, IndexSnapshot, current_version, open_snapshot, tidy
 from .search.retrieve import Filters, Retriever
+from .search.sentences import cosines as sentence_cosines
 from .settings import Settings, load_settings
-from .text.script import detect_script
+from .text.script import detect_script, normalize
 from .types import Answer, DocumentInfo, Hit, Verdict
 
 __all__ = ["UPLOAD_SUFFIXES", "Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
@@ -138,7 +139,9 @@ class Assistant:
     def _swap(self, snapshot: IndexSnapshot) -> None:
         # The reranker reads candidates as the answer step does, with its IDF table (built once per version).
         reranker = Reranker(self.settings.retrieval.rerank_weights, lambda: answers.extractor.cover,
-                            lambda query: query_terms(retriever, query))
+                            lambda query: query_terms(retriever, query),
+                            None if snapshot.sentences is None else lambda query, keys: sentence_cosines(
+                                snapshot.sentences, retriever.query_vector(normalize(query)), keys))
         retriever = Retriever(snapshot, self.embedder, self.settings, reranker)
         answers = AnswerService(self.settings, snapshot, retriever)
         self._open = _Open(snapshot, retriever, answers)

@@ -81,7 +81,7 @@ def test_add_and_remove_document_touch_only_its_chunks(hash_assistant: Assistant
     added = hash_assistant.build()
     assert added.documents == 4 and added.embedded == added.chunks - first.chunks > 0
     assert before < _segments(hash_assistant)  # old segments kept as they are; new ones added beside them
-    assert len(_segments(hash_assistant) - before) == 3  # one per store: catalog, vectors, keyword
+    assert len(_segments(hash_assistant) - before) == 4  # one per store: catalog, vectors, keyword, sentences
     (small_corpus / "000_a44cb53fb1e7b1bd.txt").unlink()
     removed = hash_assistant.build()
     assert removed.documents == 3 and removed.embedded == 0 and removed.chunks == first.chunks

@@ -19,11 +19,11 @@ from ..text.places import extract_places
 from ..text.quantities import extract
 from ..text.scope import Scope, question_scope
 from ..text.script import detect_script, normalize
+from ..text.sentences import MIN_SENTENCE_CHARS, sentence_norm, sentence_spans
 from ..types import Hit
 from .asks import Asked, Span, answer_spans, asked_for
 
 # A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
-_SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 # A sentence that opens a numbered item of a run: "一要", "二是", "第三,", "（四）", "4.".
 _NUMBERED = re.compile(
     r"\s*(?:[一二三四五六七八九十]+[要是]|第[一二三四五六七八九十]+[,，、是]|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、])")
@@ -126,26 +126,6 @@ class Evidence:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def sentence_spans(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    r"""Sentence spans of ``text`` shifted by ``offset``, surrounding whitespace trimmed.
-
-    Example: ``"第三節 建設教育強省\\n\\n推進…。加快…。"`` → three spans (heading line, two sentences).
-    """
-    spans, position = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        end = match.end() if match.group()[0] != "\n" else match.start()
-        piece = text[position:end]
-        if piece.strip():
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((offset + position + lead, offset + position + len(piece.rstrip())))
-        position = match.end()
-    if text[position:].strip():
-        piece = text[position:]
-        lead = len(piece) - len(piece.lstrip())
-        spans.append((offset + position + lead, offset + position + len(piece.rstrip())))
-    return spans
-
-
 def enumerated_items(asked: Asked, text: str, offset: int = 0) -> set[int]:
     """Starts of the sentences that together answer a names question as a numbered run, one name per sentence.
 
@@ -231,10 +211,6 @@ def bigram_set(text_norm: str) -> frozenset[str]:
     return frozenset(bigrams(text_norm))
 
 
-# Sentences of retrieved chunks come back question after question; their normal form is remembered.
-_sentence_norm = lru_cache(maxsize=8192)(normalize)
-
-
 class Coverage:
     """IDF-weighted coverage of a question's bigrams by a text.
 
@@ -287,8 +263,8 @@ def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str] |
             else:
                 raw = chunk.text[start - chunk.start : end - chunk.start]
                 note = in_table_note(chunk.text, start - chunk.start)
-            norm = _sentence_norm(raw)
-            if len(norm) < 6 or raw.strip() in chunk.section_path:
+            norm = sentence_norm(raw)
+            if len(norm) < MIN_SENTENCE_CHARS or raw.strip() in chunk.section_path:
                 continue
             own = cover(question.topic, norm, question.extra)
             if rank and own < (0.2 if question.script != "latin" else 0.0):

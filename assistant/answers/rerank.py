@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from ..search.sentences import sentence_id
 from ..text.periods import doc_year_of
 from ..text.script import normalize
 from ..types import Chunk, Hit
@@ -39,7 +40,10 @@ FEATURES = (
     "period_match",  # a year of the question's periods is in the chunk, its headings or its document's date
     "period_other",  # the question names periods, and the chunk's years are all outside them
     "inverse_rank",  # 1 / the fused rank
+    "sentence_cosine",  # the best e5 cosine of the question with the chunk's two best-scoring sentences
 )
+SENTENCES_READ = 2  # a chunk's best-scoring sentences whose embeddings are compared with the question's
+SentenceCosines = Callable[[list[str]], dict[str, float]]  # sentence keys → cosine with the question (known ones)
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -49,7 +53,8 @@ def _years(chunk: Chunk, blob: str) -> set[int]:
     return years | {doc_year} if doc_year else years
 
 
-def features(question: Question, hits: Sequence[Hit], keyword_mass: float, cover: Coverage) -> list[dict[str, float]]:
+def features(question: Question, hits: Sequence[Hit], keyword_mass: float, cover: Coverage,
+             sentence_cosines: SentenceCosines | None = None) -> list[dict[str, float]]:
     """The reranking features of each hit (in the hits' order, see :data:`FEATURES`).
 
     Args:
@@ -57,15 +62,21 @@ def features(question: Question, hits: Sequence[Hit], keyword_mass: float, cover
         hits: The fused candidates, best first (their scores as search returned them).
         keyword_mass: The keyword store's mass of the question's keyword query (0 when unknown).
         cover: IDF-weighted coverage over the index.
+        sentence_cosines: The question's cosines with stored sentence vectors by key. A chunk none of whose best
+            sentences has a vector gets its own cosine; without the lookup (an index that keeps no sentence
+            vectors) ``sentence_cosine`` is 0 for every hit, so that it does not change the order.
     """
     asks_kind = question.asks != "other"
     quoted = [normalize(q).replace(" ", "") for q in question.quoted]
     periods = [(p.first, p.last) for p in question.scope.periods]
     chars = {ch for gram in question.topic for ch in gram if "\u4e00" <= ch <= "\u9fff"}
     rows: list[dict[str, float]] = []
-    for hit in hits:
+    scored_by_hit = [score_sentences(question, [hit], None, cover) for hit in hits]
+    keys = [[sentence_id(hit.chunk.chunk_id, s.sentence.start) for s in scored[:SENTENCES_READ]]
+            for hit, scored in zip(hits, scored_by_hit, strict=True)]
+    sentence_cos = sentence_cosines([k for ks in keys for k in ks]) if sentence_cosines else {}
+    for hit, scored, hit_keys in zip(hits, scored_by_hit, keys, strict=True):
         chunk = hit.chunk
-        scored = score_sentences(question, [hit], None, cover)
         best = scored[0] if scored else None
         heading = normalize(" ".join((chunk.title, *chunk.section_path)))
         blob = f"{heading} {chunk.text_norm}"
@@ -95,6 +106,8 @@ def features(question: Question, hits: Sequence[Hit], keyword_mass: float, cover
             "period_match": float(period),
             "period_other": float(bool(periods) and not period and bool(years)),
             "inverse_rank": 1.0 / hit.rank,
+            "sentence_cosine": (max((sentence_cos[k] for k in hit_keys if k in sentence_cos),
+                                    default=hit.dense_score or 0.0) if sentence_cosines else 0.0),
         })
     for name in ("fused", "sentence"):  # relative to the list's best: comparable across questions
         top = max((row[name] for row in rows), default=0.0)
@@ -110,11 +123,15 @@ class Reranker:
         weights: Feature name → weight (``retrieval.rerank_weights``); features without a weight count 0.
         cover: Returns the IDF coverage function of the open index (built once, shared with the answer step).
         terms: Returns the official Chinese terms of a question's words (the retriever's query expansion).
+        sentence_cosines: Returns a question's cosines with stored sentence vectors by key (``None``: the index
+            keeps none).
     """
 
     def __init__(self, weights: dict[str, float], cover: Callable[[], Coverage],
-                 terms: Callable[[str], list[str]]) -> None:
+                 terms: Callable[[str], list[str]],
+                 sentence_cosines: Callable[[str, list[str]], dict[str, float]] | None = None) -> None:
         self.weights, self._cover, self._terms = weights, cover, terms
+        self._sentence_cosines = sentence_cosines
 
     def question(self, query: str) -> Question:
         """The question analysed as the answer step analyses it."""
@@ -123,7 +140,9 @@ class Reranker:
 
     def features(self, query: str, hits: Sequence[Hit], keyword_mass: float) -> list[dict[str, float]]:
         """The features of each hit for this question (see :func:`features`)."""
-        return features(self.question(query), hits, keyword_mass, self._cover())
+        lookup = self._sentence_cosines
+        bound = (lambda keys: lookup(query, keys)) if lookup is not None else None
+        return features(self.question(query), hits, keyword_mass, self._cover(), bound)
 
     def rerank(self, query: str, hits: list[Hit], keyword_mass: float) -> list[Hit]:
         """The hits in the model's order, ranks renumbered, each with the model's score (ties keep the fused order)."""

@@ -49,6 +49,7 @@ from .index import (
     staleness,
 )
 from .prebuilt import install_prebuilt
+from .sentences import STORE_NAME, open_sentence_store, sentence_rows
 from .store import KeywordIndex, VectorStore, make_stores
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,11 @@ class _Current:
     # The previous index's catalog and vectors when they cannot be updated in place (other chunking or index type)
     # but hold vectors of the same model: unchanged passages are not embedded again.
     previous: tuple[Catalog, VectorStore] | None = None
+    sentences: VectorStore | None = None  # sentence vectors (see .sentences); None when the settings keep none
+
+    def stores(self) -> list[Any]:
+        """Every store of the version, the sentence store included when kept."""
+        return [self.catalog, self.vectors, self.keyword, *([self.sentences] if self.sentences is not None else [])]
 
 
 def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: bool) -> tuple[_Current, str]:
@@ -145,7 +151,8 @@ def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: b
         reason = "the settings or the model that shape the index changed"
     if not reusable:
         vectors, keyword = make_stores(settings, folder, embedder.dim, None)
-        fresh = _Current(Catalog(folder, None), vectors, keyword, {}, [])
+        fresh = _Current(Catalog(folder, None), vectors, keyword, {}, [],
+                         sentences=open_sentence_store(settings, folder, embedder.dim))
         if manifest is not None and manifest.get("model_id") == embedder.model_id:
             fresh.previous = _previous_vectors(folder, settings, manifest)
         return fresh, reason
@@ -160,16 +167,18 @@ def _open_current(folder: Path, settings: Settings, embedder: Embedder, force: b
         vectors, keyword = make_stores(settings, folder, embedder.dim, None)
         damaged |= catalog.live_doc_ids()
         dropped = True
+    sentences = open_sentence_store(settings, folder, int(manifest["dim"]), stores.get(STORE_NAME), verify=False)
     damaged |= _reconcile(catalog, vectors)
     if dropped:  # a dropped segment of one store leaves its documents in the others: those are damaged too
         damaged |= _disagreeing(catalog, vectors, keyword)
+    current = _Current(catalog, vectors, keyword, {}, sorted(damaged), sentences=sentences)
     for doc_id in damaged:
-        for store in (catalog, vectors, keyword):
+        for store in current.stores():
             store.delete(doc_id=doc_id)
-    documents = {d: entry for d, entry in catalog.corpus_entries().items() if d not in damaged}
+    current.documents = {d: entry for d, entry in catalog.corpus_entries().items() if d not in damaged}
     if damaged:
         reason = reason or f"repairing {len(damaged)} damaged document(s)"
-    return _Current(catalog, vectors, keyword, documents, sorted(damaged)), reason
+    return current, reason
 
 
 def _salvage(folder: Path, manifest: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
@@ -374,13 +383,19 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
     cache = _old_vectors(current.catalog, current.vectors, removed)
     if current.previous is not None:
         cache.update(_old_vectors(*current.previous, None))
+    sentence_cache = _old_sentence_vectors(current, removed)
     for doc_id in removed:
-        for store in (current.catalog, current.vectors, current.keyword):
+        for store in current.stores():
             store.delete(doc_id=doc_id)
     todo = [f for f in files if f.info.doc_id not in unchanged]
     documents, chunks, skipped = _ingest(settings, todo, progress)
     fault_point("ingested")
     vectors, embedded = _embed(settings, embedder, chunks, cache, progress)
+    if current.sentences is not None:
+        rows, texts = sentence_rows(chunks)
+        sentence_vectors, _ = _embed_texts(settings, embedder, texts, sentence_cache, progress, "embed sentences")
+        if rows:
+            current.sentences.upsert(rows, sentence_vectors)
     fault_point("embedded")
     entries = {doc.doc_id: _corpus_entry(wanted[doc.doc_id]) for doc in documents}
     for doc in documents:
@@ -390,6 +405,8 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
         current.keyword.upsert(chunks)
     stores = {"catalog": current.catalog.commit(), "vectors": current.vectors.commit(),
               "keyword": current.keyword.commit()}
+    if current.sentences is not None:
+        stores[STORE_NAME] = current.sentences.commit()
     fault_point("segments-written")
     n_documents = len(unchanged) + len(documents)
     # The manifest records each file's digest (what the corpus hash is made of), not the documents: those are in the
@@ -431,10 +448,25 @@ def _ingest(settings: Settings, files: list[CorpusFile],
     return documents, chunks, skipped
 
 
+def _old_sentence_vectors(current: _Current, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """Sentence vectors of some documents keyed by the sentence's text hash, to reuse for unchanged sentences."""
+    if current.sentences is None or not doc_ids:
+        return {}
+    rows, texts = sentence_rows(list(current.catalog.doc_chunks(doc_ids)))
+    stored = current.sentences.get([r.chunk_id for r in rows])
+    return {text_hash(text): stored[r.chunk_id].vector for r, text in zip(rows, texts, strict=True)
+            if r.chunk_id in stored and stored[r.chunk_id].vector is not None}
+
+
 def _embed(settings: Settings, embedder: Embedder, chunks: list[Chunk], cache: dict[str, np.ndarray],
            progress: Progress | None) -> tuple[np.ndarray, int]:
     """Vectors of ``chunks`` (reused from ``cache`` by passage hash); return them and how many were embedded."""
-    passages = [passage_for_embedding(c) for c in chunks]
+    return _embed_texts(settings, embedder, [passage_for_embedding(c) for c in chunks], cache, progress, "embed")
+
+
+def _embed_texts(settings: Settings, embedder: Embedder, passages: list[str], cache: dict[str, np.ndarray],
+                 progress: Progress | None, stage: str) -> tuple[np.ndarray, int]:
+    """Passage vectors of ``passages`` (reused from ``cache`` by text hash); return them and how many were embedded."""
     keys = [text_hash(p) for p in passages]
     vectors = np.zeros((len(passages), embedder.dim), dtype=np.float32)
     for i, key in enumerate(keys):
@@ -447,5 +479,5 @@ def _embed(settings: Settings, embedder: Embedder, chunks: list[Chunk], cache: d
         ids = missing[start : start + batch]
         vectors[ids] = embedder.embed_passages([passages[i] for i in ids])
         if progress:
-            progress("embed", min(start + batch, len(missing)), len(missing))
+            progress(stage, min(start + batch, len(missing)), len(missing))
     return vectors, len(missing)

@@ -44,14 +44,15 @@ class FaissVectorStore(SegmentedStore[VectorSegment]):
         dim: Vector dimension.
         state: The store's state from the manifest (``None``: empty).
         verify: Check file checksums while opening.
+        prefix: The segment folders' prefix (another store of vectors in the same index folder uses its own).
     """
 
     backend = "faiss"
 
     def __init__(self, root: Path, settings: RetrievalSettings, dim: int, state: dict[str, Any] | None = None,
-                 verify: bool = True) -> None:
+                 verify: bool = True, prefix: str = "vec") -> None:
         self.settings, self.dim = settings, dim
-        super().__init__(root, "vec", state, verify)
+        super().__init__(root, prefix, state, verify)
 
     def _load_settings(self) -> tuple[Any, ...]:
         return (self.dim, self.settings.hnsw_ef_search, self.settings.ivf_nprobe)

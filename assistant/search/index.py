@@ -31,6 +31,7 @@ from ..settings import CHUNKER_VERSION, Settings
 from ..types import Chunk, DocumentInfo
 from .catalog import Catalog
 from .segments import file_sha256, remove_segments, verify_segment, write_json
+from .sentences import STORE_NAME, open_sentence_store, wanted
 from .store import KeywordIndex, VectorStore, make_stores
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,7 @@ class IndexSnapshot:
     vectors: VectorStore
     keyword: KeywordIndex
     _chunks: list[Chunk] | None = field(default=None, repr=False)
+    sentences: VectorStore | None = None  # a vector per answerable sentence (see .sentences); None if not kept
 
     @property
     def version(self) -> int:
@@ -333,7 +335,10 @@ def open_snapshot(folder: Path, settings: Settings, verify: bool = True) -> Inde
     if len(set(counts.values())) != 1 or counts["catalog"] != manifest.get("n_chunks"):
         raise CorruptIndexError(f"The index stores disagree on the number of chunks ({counts}, manifest "
                                 f"{manifest.get('n_chunks')}).")
-    return IndexSnapshot(folder, manifest, catalog, vectors, keyword)
+    if wanted(settings) and STORE_NAME not in stores:
+        raise StaleIndexError("The index keeps no sentence vectors; the settings ask for them.")
+    sentences = open_sentence_store(settings, folder, int(manifest["dim"]), stores.get(STORE_NAME), verify)
+    return IndexSnapshot(folder, manifest, catalog, vectors, keyword, sentences=sentences)
 
 
 def check_segments(folder: Path, manifest: dict[str, Any]) -> list[str]:
