@@ -90,10 +90,11 @@ class EmbeddingSettings(_Section):
 
 
 # Chosen by scripts/tune_rerank.py (see docs/benchmarks.md); the features are assistant.answers.rerank.FEATURES.
-RERANK_WEIGHTS = {"fused": 7.7491, "cosine": 82.6681, "keyword": 5.7307, "sentence": 2.1988, "sentence_topic": 7.79,
-                  "fit_any": -0.3325, "fit_best": 1.5678, "text_cover": -1.5389, "heading_cover": -0.9962,
-                  "quote_found": 1.3564, "quote_own": 1.3505, "own_heading_cover": 0.8262, "char_cover": 2.0641,
-                  "place_match": 2.2805, "period_match": 2.787, "period_other": 1.4933, "inverse_rank": 1.4359}
+RERANK_WEIGHTS = {"fused": 3.9453, "cosine": 50.502, "keyword": 2.037, "sentence": -0.5641, "sentence_topic": 8.0624,
+                  "fit_any": -0.957, "fit_best": 1.9336, "text_cover": -1.4592, "heading_cover": -0.767,
+                  "quote_found": 1.1779, "quote_own": 1.1716, "own_heading_cover": 1.4082, "char_cover": 2.0591,
+                  "place_match": 2.246, "period_match": 2.1773, "period_other": 0.265, "inverse_rank": 1.4448,
+                  "sentence_cosine": 55.8365}
 
 
 class RetrievalSettings(_Section):
@@ -133,7 +134,11 @@ class RetrievalSettings(_Section):
     rerank: bool = Field(
         True, description="Hybrid search reorders its first rerank_depth candidates by how well their sentences "
         "answer the question (answer kind, topic coverage, quotes, place and year scope).")
-    rerank_depth: int = Field(40, ge=2, le=200, description="Fused candidates the reranker reorders.")
+    rerank_depth: int = Field(20, ge=2, le=200, description="Fused candidates the reranker reorders.")
+    sentence_vectors: bool = Field(
+        True, description="Store an embedding of every sentence of every chunk (embedded store only; about 8× the "
+        "chunk vectors and embedding time at build): the reranker compares the question with a candidate's best "
+        "sentences, not only with the whole chunk. Off: it falls back to the chunk's cosine.")
     rerank_weights: dict[str, float] = Field(
         default_factory=lambda: dict(RERANK_WEIGHTS),
         description="Weights of the reranker's linear model over the features in assistant.answers.rerank.FEATURES; "
@@ -162,8 +167,8 @@ class IndexSettings(_Section):
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
-REFUSAL_WEIGHTS = {"bias": -3.495, "topic": 0.678, "fit_topic": 4.506, "unfit": -3.828, "lexical": 1.804,
-                   "quote": 1.824, "dense_gap": 0.947, "latin": 1.717, "oov": 1.395, "specific": 0.751}
+REFUSAL_WEIGHTS = {"bias": -3.621, "topic": 0.843, "fit_topic": 4.584, "unfit": -3.742, "lexical": 1.829,
+                   "quote": 1.785, "dense_gap": 0.959, "latin": 1.783, "oov": 1.42, "specific": 0.715}
 
 
 class AnswerSettings(_Section):
@@ -173,7 +178,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.41, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.43, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "
@@ -277,6 +282,7 @@ class Settings(BaseSettings):
             "ocr": self.loading.ocr,
             "ann_min_rows": self.retrieval.ann_min_rows,
             "store": self.retrieval.store,
+            "sentence_vectors": self.retrieval.sentence_vectors and self.retrieval.store == "faiss",
         }
         if self.retrieval.store == "milvus":
             shaping["milvus"] = [self.retrieval.milvus_uri, self.retrieval.milvus_collection]
