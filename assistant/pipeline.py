@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from .answers.answer import Extractor
 from .answers.rerank import Reranker
-from .answers.service import AnswerService, query_terms
+from .answers.service import AnswerService, query_terms, sentence_cosines
 from .errors import DocumentError, IndexMissingError, IndexStateError, QueryError, StaleIndexError
 from .ingest.corpus import CorpusFile, derive_doc_id, file_sha256
 from .ingest.documents import IngestResult, ingest_corpus, ingest_file
@@ -22,9 +22,8 @@ from .search.build import BuildReport, index_problem, passage_for_embedding, sta
 from .search.embed import Embedder, make_embedder
 from .search.index import POINTER, IndexSnapshot, current_version, open_snapshot, tidy
 from .search.retrieve import Filters, Retriever
-from .search.sentences import cosines as sentence_cosines
 from .settings import Settings, load_settings
-from .text.script import detect_script, normalize
+from .text.script import detect_script
 from .types import Answer, DocumentInfo, Hit, Verdict
 
 __all__ = ["UPLOAD_SUFFIXES", "Assistant", "BuildReport", "IngestResult", "passage_for_embedding"]
@@ -140,8 +139,7 @@ class Assistant:
         # The reranker reads candidates as the answer step does, with its IDF table (built once per version).
         reranker = Reranker(self.settings.retrieval.rerank_weights, lambda: answers.extractor.cover,
                             lambda query: query_terms(retriever, query),
-                            None if snapshot.sentences is None else lambda query, keys: sentence_cosines(
-                                snapshot.sentences, retriever.query_vector(normalize(query)), keys))
+                            lambda query: sentence_cosines(retriever, query))
         retriever = Retriever(snapshot, self.embedder, self.settings, reranker)
         answers = AnswerService(self.settings, snapshot, retriever)
         self._open = _Open(snapshot, retriever, answers)

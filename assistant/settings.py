@@ -166,9 +166,10 @@ class IndexSettings(_Section):
 
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
-REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific")
-REFUSAL_WEIGHTS = {"bias": -3.621, "topic": 0.843, "fit_topic": 4.584, "unfit": -3.742, "lexical": 1.829,
-                   "quote": 1.785, "dense_gap": 0.959, "latin": 1.783, "oov": 1.42, "specific": 0.715}
+REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific",
+                    "sentence_dense")
+REFUSAL_WEIGHTS = {"bias": -4.802, "topic": 0.813, "fit_topic": 4.563, "unfit": -3.75, "lexical": 1.792, "quote": 1.78,
+                   "dense_gap": 0.945, "latin": 1.923, "oov": 1.42, "specific": 0.713, "sentence_dense": 1.357}
 
 
 class AnswerSettings(_Section):

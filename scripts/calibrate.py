@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from assistant.answers.service import query_terms
+from assistant.answers.service import query_terms, sentence_cosines
 from assistant.evaluation.bench import load_questions
 from assistant.evaluation.evaluate import corpus_settings, load_eval_set
 from assistant.evaluation.external import ExcludingAssistant, _open
@@ -62,7 +62,8 @@ def _ask_rows(assistant: Assistant, corpus: str, items: list, search: Callable) 
     for item_id, split, question, should_refuse, filters in items:
         hits = search(question, filters)
         terms = query_terms(assistant.retriever, question)
-        evidence = assistant.extractor.evidence(question, hits, None, texts, documents, terms)
+        evidence = assistant.extractor.evidence(question, hits, None, texts, documents, terms,
+                                                sentence_cosines(assistant.retriever, question))
         rows.append(Row(corpus, item_id, split, should_refuse, evidence.features, bool(evidence.scope_mismatch),
                         bool(evidence.extra.get("noise"))))
     return rows

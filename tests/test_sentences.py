@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.answers.decide import features as decide_features
 from assistant.answers.evidence import Coverage, analyze, idf_table, score_sentences
 from assistant.answers.rerank import features
 from assistant.pipeline import Assistant
@@ -94,3 +95,16 @@ def test_the_sentence_cosine_is_the_best_of_the_best_sentences_or_the_chunk_cosi
     assert row["sentence_cosine"] == pytest.approx(0.6 if known else 0.8)  # else the chunk's cosine
     without = features(question, [Hit(chunk, 1.0, 1, 0.8, 1.0)], 10.0, cover, None)[0]
     assert without["sentence_cosine"] == 0.0  # an index without sentence vectors: the same for every hit
+
+
+def test_support_reads_the_best_sentences_cosine_or_the_chunks():
+    chunk = Chunk("plan:a", "plan", "规划纲要", ("第三節 建設教育強省",), TEXT, normalize(TEXT), 0, len(TEXT))
+    idf = idf_table([chunk.text_norm])
+    cover = Coverage(idf)
+    question = analyze("到2025年劳动年龄人口平均受教育年限达到多少？").known(idf)
+    hits = [Hit(chunk, 1.0, 1, 0.7, 1.0)]
+    scored = score_sentences(question, hits, None, cover)
+    keys = [sentence_id("plan:a", s.sentence.start) for s in scored[:3]]
+    values = decide_features(question, scored, hits, cover, idf, lambda ks: {k: 0.9 - 0.1 * i for i, k in enumerate(ks)})
+    assert values["sentence_dense"] == pytest.approx(0.9) and len(keys) == 3
+    assert decide_features(question, scored, hits, cover, idf, None)["sentence_dense"] == pytest.approx(0.7)

@@ -8,6 +8,8 @@ question as asked is not answered; it carries ``scope_mismatch`` and cites the f
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..prompts import refusal_for
 from ..settings import AnswerSettings
 from ..types import Answer, DocumentInfo, Hit
@@ -34,7 +36,8 @@ class Extractor:
         self.cover = Coverage(idf)
 
     def evidence(self, question: str, hits: list[Hit], dense_cosines: list[float] | None, texts: dict[str, str],
-                 documents: dict[str, DocumentInfo] | None = None, terms: list[str] | None = None) -> Evidence:
+                 documents: dict[str, DocumentInfo] | None = None, terms: list[str] | None = None,
+                 sentence_cosines: Callable[[list[str]], dict[str, float]] | None = None) -> Evidence:
         """Score the sentences of the hits, estimate support and find scope mismatches.
 
         Args:
@@ -45,6 +48,8 @@ class Extractor:
             documents: Document metadata (date, region, title: the scope of each figure).
             terms: Official Chinese terms of the question's words (the retriever's query expansion): an English
                 question's topic, a Chinese question's alternative wording (芯片 → 集成电路).
+            sentence_cosines: The question's cosines with the index's sentence vectors by key (``None``: the index
+                keeps none; support then reads the chunks' cosines).
 
         Returns:
             The ranked sentences (the answer's first, scope-fitting ones before others), support, features, the
@@ -55,7 +60,7 @@ class Extractor:
         asked = analyze(question).translated(terms or [])
         q = asked.known(self.idf)
         scored = score_sentences(q, hits, texts, self.cover)
-        values = features(q, scored, hits, self.cover, self.idf)
+        values = features(q, scored, hits, self.cover, self.idf, sentence_cosines)
         ordered, mismatch = choose(q, scored, texts, documents)
         noise = not any(self.idf.known(t) for t in asked.topic) if q.script != "latin" else values["short"] > 0
         value = 0.0 if noise else support(values, self.settings)

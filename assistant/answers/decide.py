@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ..search.sentences import sentence_id
 from ..settings import REFUSAL_FEATURES, AnswerSettings
 from ..text.script import normalize
 from ..types import DocumentInfo, Hit
@@ -25,12 +26,14 @@ SCOPE_MARGIN = 0.3
 
 
 def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], cover: Coverage,
-             idf: IdfTable) -> dict[str, float]:
+             idf: IdfTable, sentence_cosines: Callable[[list[str]], dict[str, float]] | None = None) -> dict[str, float]:
     """The support model's features for a question and its scored evidence.
 
     ``topic``: best topic coverage of a sentence of the top 3 chunks (with its headings); ``fit_topic``: the same
     for sentences that hold the kind of answer asked (times the fit); ``lexical``: best chunk coverage of the whole
-    question; ``dense``: best cosine of the top 3; ``dense_gap``: first minus last cosine of the hits; ``oov``: IDF
+    question; ``dense``: best cosine of the top 3; ``dense_gap``: first minus last cosine of the hits;
+    ``sentence_dense``: best cosine of the question with the three best sentences (``sentence_cosines`` looks them
+    up in the index's sentence vectors; ``dense`` when there are none); ``oov``: IDF
     share of the topic no chunk has; ``quote``: how much of the phrases the question quotes (a section name) the
     hits hold; ``short``: under 3 topic bigrams, or under 3 words in Latin script (noise, greetings).
     """
@@ -44,6 +47,8 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         lexical = max(lexical, cover(question.wanted, heading + " " + hit.chunk.text_norm, question.extra))
     cosines = [h.dense_score or 0.0 for h in hits]
     dense = max(cosines[:3], default=0.0)
+    keys = [sentence_id(s.sentence.hit.chunk.chunk_id, s.sentence.start) for s in top[:3]]
+    sentence_dense = max((sentence_cosines(keys) if sentence_cosines and keys else {}).values(), default=dense)
     latin = float(question.script == "latin")
     mass = sum(idf(t) for t in question.asked_topic)
     oov = sum(idf(t) for t in question.asked_topic if not idf.known(t)) / mass if mass else 1.0
@@ -62,6 +67,7 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         "lexical": lexical,
         "dense": dense,
         "dense_gap": (cosines[0] - cosines[-1]) if len(cosines) > 1 else 0.0,
+        "sentence_dense": sentence_dense,
         "latin": latin,
         "latin_dense": latin * dense,
         "oov": oov,

@@ -123,13 +123,13 @@ class Reranker:
         weights: Feature name → weight (``retrieval.rerank_weights``); features without a weight count 0.
         cover: Returns the IDF coverage function of the open index (built once, shared with the answer step).
         terms: Returns the official Chinese terms of a question's words (the retriever's query expansion).
-        sentence_cosines: Returns a question's cosines with stored sentence vectors by key (``None``: the index
-            keeps none).
+        sentence_cosines: Returns a question's lookup of its cosines with stored sentence vectors by key (``None``:
+            the index keeps none).
     """
 
     def __init__(self, weights: dict[str, float], cover: Callable[[], Coverage],
                  terms: Callable[[str], list[str]],
-                 sentence_cosines: Callable[[str, list[str]], dict[str, float]] | None = None) -> None:
+                 sentence_cosines: Callable[[str], SentenceCosines | None] = lambda query: None) -> None:
         self.weights, self._cover, self._terms = weights, cover, terms
         self._sentence_cosines = sentence_cosines
 
@@ -140,9 +140,7 @@ class Reranker:
 
     def features(self, query: str, hits: Sequence[Hit], keyword_mass: float) -> list[dict[str, float]]:
         """The features of each hit for this question (see :func:`features`)."""
-        lookup = self._sentence_cosines
-        bound = (lambda keys: lookup(query, keys)) if lookup is not None else None
-        return features(self.question(query), hits, keyword_mass, self._cover(), bound)
+        return features(self.question(query), hits, keyword_mass, self._cover(), self._sentence_cosines(query))
 
     def rerank(self, query: str, hits: list[Hit], keyword_mass: float) -> list[Hit]:
         """The hits in the model's order, ranks renumbered, each with the model's score (ties keep the fused order)."""

@@ -9,11 +9,12 @@ once per version, on first use.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ..search.index import IndexSnapshot
 from ..search.retrieve import Filters, Retriever
+from ..search.sentences import cosines
 from ..settings import Settings
 from ..text.script import normalize
 from ..types import Answer, Hit, Verdict
@@ -38,6 +39,15 @@ def query_terms(retriever: Retriever, question: str) -> list[str]:
     """
     norm = normalize(question)
     return [t for t in retriever.keyword_query(norm)[len(norm) :].split() if not t.isascii()]
+
+
+def sentence_cosines(retriever: Retriever, question: str) -> Callable[[list[str]], dict[str, float]] | None:
+    """The question's cosines with the index's sentence vectors, by sentence key (``None``: the index keeps none)."""
+    store = retriever.index.sentences
+    if store is None:
+        return None
+    vector = retriever.query_vector(normalize(question))  # the vector its search computed
+    return lambda keys: cosines(store, vector, keys)
 
 
 class AnswerService:
@@ -112,7 +122,8 @@ class AnswerService:
         texts = self.snapshot.document_texts()
         documents = self.snapshot.documents
         extractor = self.extractor
-        evidence = extractor.evidence(query, hits, None, texts, documents, query_terms(self.retriever, query))
+        evidence = extractor.evidence(query, hits, None, texts, documents, query_terms(self.retriever, query),
+                                      sentence_cosines(self.retriever, query))
         evidence = self._judged(query, evidence)
         if backend == "extractive":
             return extractor.answer(question, evidence, documents, "extractive", hits, texts)
