@@ -137,7 +137,9 @@ class Assistant:
 
     def _swap(self, snapshot: IndexSnapshot) -> None:
         # The reranker reads candidates as the answer step does, with its IDF table (built once per version).
-        reranker = Reranker(self.settings.retrieval.rerank_weights, lambda: answers.extractor.cover,
+        retrieval = self.settings.retrieval
+        weights = retrieval.rerank_weights if snapshot.sentences is not None else retrieval.rerank_weights_without_sentences
+        reranker = Reranker(weights, lambda: answers.extractor.cover,
                             lambda query: query_terms(retriever, query),
                             lambda query: sentence_cosines(retriever, query))
         retriever = Retriever(snapshot, self.embedder, self.settings, reranker)

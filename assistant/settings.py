@@ -95,6 +95,12 @@ RERANK_WEIGHTS = {"fused": 3.9453, "cosine": 50.502, "keyword": 2.037, "sentence
                   "quote_found": 1.1779, "quote_own": 1.1716, "own_heading_cover": 1.4082, "char_cover": 2.0591,
                   "place_match": 2.246, "period_match": 2.1773, "period_other": 0.265, "inverse_rank": 1.4448,
                   "sentence_cosine": 55.8365}
+RERANK_WEIGHTS_WITHOUT_SENTENCES = {"fused": 6.6593, "cosine": 74.9078, "keyword": 4.5475, "sentence": 1.9703,
+                                    "sentence_topic": 7.9726, "fit_any": -0.4825, "fit_best": 1.7779,
+                                    "text_cover": -1.9593, "heading_cover": -1.2543, "quote_found": 1.285,
+                                    "quote_own": 1.2777, "own_heading_cover": 0.9859, "char_cover": 2.4561,
+                                    "place_match": 2.3776, "period_match": 2.087, "period_other": 0.6015,
+                                    "inverse_rank": 1.4601}
 
 
 class RetrievalSettings(_Section):
@@ -139,6 +145,10 @@ class RetrievalSettings(_Section):
         True, description="Store an embedding of every sentence of every chunk (embedded store only; about 8× the "
         "chunk vectors and embedding time at build): the reranker compares the question with a candidate's best "
         "sentences, not only with the whole chunk. Off: it falls back to the chunk's cosine.")
+    rerank_weights_without_sentences: dict[str, float] = Field(
+        default_factory=lambda: dict(RERANK_WEIGHTS_WITHOUT_SENTENCES),
+        description="The reranker's weights for an index that keeps no sentence vectors (Milvus, or "
+        "sentence_vectors off): the same fit without the sentence_cosine feature.")
     rerank_weights: dict[str, float] = Field(
         default_factory=lambda: dict(RERANK_WEIGHTS),
         description="Weights of the reranker's linear model over the features in assistant.answers.rerank.FEATURES; "

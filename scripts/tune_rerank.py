@@ -15,7 +15,8 @@ weighing the same in total and each question the same within its corpus. The dep
 and the regularization C are chosen by 5-fold cross-validation over questions (folds keep a question's pairs
 together): the best mean out-of-fold MRR@10 over the corpora, a tie going to the shallower depth. The final
 weights (fitted on all tuning questions, divided by the feature scales) are printed as the `RERANK_WEIGHTS` of
-assistant/settings.py, the depth as `retrieval.rerank_depth`. Not a CI step.
+assistant/settings.py, the depth as `retrieval.rerank_depth`, and the weights of the same fit without the sentence
+cosine as `RERANK_WEIGHTS_WITHOUT_SENTENCES` (for indexes that keep no sentence vectors). Not a CI step.
 """
 
 from __future__ import annotations
@@ -175,10 +176,19 @@ def main() -> None:
     mean, depth, c, sets, scale = best
     weights = fit(sets, c, scale)
     chosen = {name: round(float(w), 4) for name, w in zip(FEATURES, weights, strict=True)}
+    # An index without sentence vectors (Milvus, or retrieval.sentence_vectors off) has no sentence cosine: the
+    # same depth and C fitted without that feature.
+    keep = [i for i, name in enumerate(FEATURES) if name != "sentence_cosine"]
+    chunks_only = {n: [{**q, "x": q["x"][:, keep]} for q in qs] for n, qs in sets.items()}
+    without = fit(chunks_only, c, scale[keep])
+    fallback = {FEATURES[i]: round(float(w), 4) for i, w in zip(keep, without, strict=True)}
     tail = ["", f"Chosen depth = {depth}, C = {c} (best mean out-of-fold MRR@10 {mean:.4f}); weights fitted on all tuning "
             "questions (in-sample, for reference: " + ", ".join(
                 f"{n} {_cell(metrics(qs, weights))}" for n, qs in sets.items()) + ")", "",
-            f"rerank_depth = {depth}", "RERANK_WEIGHTS = " + json.dumps(chosen, ensure_ascii=False)]
+            f"rerank_depth = {depth}", "RERANK_WEIGHTS = " + json.dumps(chosen, ensure_ascii=False), "",
+            "Without sentence vectors (in-sample: " + ", ".join(
+                f"{n} {_cell(metrics(qs, without))}" for n, qs in chunks_only.items()) + ")",
+            "RERANK_WEIGHTS_WITHOUT_SENTENCES = " + json.dumps(fallback, ensure_ascii=False)]
     lines += tail
     print("\n".join(tail))
     if args.out:

@@ -8,7 +8,7 @@ from assistant.answers.evidence import Coverage, analyze, idf_table
 from assistant.answers.rerank import FEATURES, Reranker, features
 from assistant.pipeline import Assistant
 from assistant.search.retrieve import Retriever
-from assistant.settings import RERANK_WEIGHTS
+from assistant.settings import RERANK_WEIGHTS, RERANK_WEIGHTS_WITHOUT_SENTENCES
 from assistant.text.script import normalize
 from assistant.types import Chunk, Hit
 from tests.conftest import with_and_without
@@ -62,6 +62,7 @@ def test_the_weights_decide_the_order_and_scores_follow_it():
 
 def test_the_default_weights_name_every_feature():
     assert set(RERANK_WEIGHTS) == set(FEATURES)  # a new feature needs scripts/tune_rerank.py run again
+    assert set(RERANK_WEIGHTS_WITHOUT_SENTENCES) == set(FEATURES) - {"sentence_cosine"}
 
 
 def test_only_hybrid_search_reranks_its_first_candidates(tmp_path, small_corpus):

@@ -75,7 +75,10 @@ def test_settings_without_sentence_vectors_keep_none(tmp_path: Path, small_corpu
     assistant.build()
     assert assistant.open_index().sentences is None
     assert STORE_NAME not in read_manifest(assistant.store_dir)["stores"]
-    assert assistant.search("建设教育强省", k=3)  # the reranker falls back to the chunks' cosines
+    assert assistant.search("建设教育强省", k=3)
+    # the reranker uses the weights fitted without the sentence cosine
+    assert assistant.retriever.reranker.weights == assistant.settings.retrieval.rerank_weights_without_sentences
+    assert Assistant(assistant.settings).retriever.reranker.weights != assistant.settings.retrieval.rerank_weights
 
 
 @pytest.mark.parametrize("known", [True, False])
