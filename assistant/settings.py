@@ -90,17 +90,17 @@ class EmbeddingSettings(_Section):
 
 
 # Chosen by scripts/tune_rerank.py (see docs/benchmarks.md); the features are assistant.answers.rerank.FEATURES.
-RERANK_WEIGHTS = {"fused": 3.9453, "cosine": 50.502, "keyword": 2.037, "sentence": -0.5641, "sentence_topic": 8.0624,
-                  "fit_any": -0.957, "fit_best": 1.9336, "text_cover": -1.4592, "heading_cover": -0.767,
-                  "quote_found": 1.1779, "quote_own": 1.1716, "own_heading_cover": 1.4082, "char_cover": 2.0591,
-                  "place_match": 2.246, "period_match": 2.1773, "period_other": 0.265, "inverse_rank": 1.4448,
-                  "sentence_cosine": 55.8365}
-RERANK_WEIGHTS_WITHOUT_SENTENCES = {"fused": 6.6593, "cosine": 74.9078, "keyword": 4.5475, "sentence": 1.9703,
-                                    "sentence_topic": 7.9726, "fit_any": -0.4825, "fit_best": 1.7779,
-                                    "text_cover": -1.9593, "heading_cover": -1.2543, "quote_found": 1.285,
-                                    "quote_own": 1.2777, "own_heading_cover": 0.9859, "char_cover": 2.4561,
-                                    "place_match": 2.3776, "period_match": 2.087, "period_other": 0.6015,
-                                    "inverse_rank": 1.4601}
+RERANK_WEIGHTS = {"fused": 5.7601, "cosine": 36.4627, "keyword": 7.0459, "sentence": -0.6137, "sentence_topic": 5.5514,
+                  "fit_any": -0.6845, "fit_best": 1.4549, "text_cover": -2.3292, "heading_cover": -1.824,
+                  "quote_found": 1.1319, "quote_own": 1.1261, "own_heading_cover": 1.6576, "char_cover": 2.1222,
+                  "place_match": 2.0291, "period_match": 2.1392, "period_other": 0.2774, "inverse_rank": 1.5113,
+                  "sentence_cosine": 62.4116}
+RERANK_WEIGHTS_WITHOUT_SENTENCES = {"fused": 5.8566, "cosine": 68.3279, "keyword": 3.6528, "sentence": 1.9872,
+                                    "sentence_topic": 6.5162, "fit_any": -0.2318, "fit_best": 1.5274,
+                                    "text_cover": -1.141, "heading_cover": -1.0784, "quote_found": 1.1316,
+                                    "quote_own": 1.1245, "own_heading_cover": 1.0084, "char_cover": 2.2896,
+                                    "place_match": 2.1658, "period_match": 1.7469, "period_other": 0.3642,
+                                    "inverse_rank": 1.6329}
 
 
 class RetrievalSettings(_Section):
@@ -141,6 +141,9 @@ class RetrievalSettings(_Section):
         True, description="Hybrid search reorders its first rerank_depth candidates by how well their sentences "
         "answer the question (answer kind, topic coverage, quotes, place and year scope).")
     rerank_depth: int = Field(20, ge=2, le=200, description="Fused candidates the reranker reorders.")
+    sentence_candidates: int = Field(
+        3, ge=0, le=50, description="With sentence vectors, the reranker also reads the chunks of the sentences "
+        "closest to the question's embedding that fused search left out (this many chunks).")
     sentence_vectors: bool = Field(
         True, description="Store an embedding of every sentence of every chunk (embedded store only; about 8× the "
         "chunk vectors and embedding time at build): the reranker compares the question with a candidate's best "
@@ -178,8 +181,9 @@ class IndexSettings(_Section):
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific",
                     "sentence_dense")
-REFUSAL_WEIGHTS = {"bias": -4.802, "topic": 0.813, "fit_topic": 4.563, "unfit": -3.75, "lexical": 1.792, "quote": 1.78,
-                   "dense_gap": 0.945, "latin": 1.923, "oov": 1.42, "specific": 0.713, "sentence_dense": 1.357}
+REFUSAL_WEIGHTS = {"bias": -4.656, "topic": 0.509, "fit_topic": 4.438, "unfit": -3.928, "lexical": 2.285,
+                   "quote": 1.798, "dense_gap": 0.444, "latin": 1.925, "oov": 1.334, "specific": 0.689,
+                   "sentence_dense": 1.179}
 
 
 class AnswerSettings(_Section):
@@ -189,7 +193,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.43, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.48, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "

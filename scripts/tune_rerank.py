@@ -5,8 +5,9 @@ Usage: .venv/bin/python scripts/tune_rerank.py [--bench ../shared/bench] [--limi
 Tuning questions (nothing the product is reported on): the `tune` split of eval/dev.jsonl and eval/trust.jsonl over
 corpus/, the `tune` split of eval/corpora/policy_synth, and for drcd and cmrc2018 in shared/bench the first --limit
 of `questions_all.jsonl` minus the `sample*.jsonl` questions after a fixed shuffle. Each corpus is indexed with the
-product's pipeline (the eval's scratch folders); each question's first 40 hybrid candidates (reranking off) get
-the product's features (`assistant.answers.rerank.features`) and a label (the chunk holds the
+product's pipeline (the eval's scratch folders); each question's candidates as hybrid search hands them to the
+reranker (the first 20 or 40 fused hits with reranking off, then `retrieval.sentence_candidates` chunks of the
+best-matching sentences) get the product's features (`assistant.answers.rerank.features`) and a label (the chunk holds the
 gold evidence, or belongs to a gold passage).
 
 Model: for each question, every (relevant, other) pair of candidates gives the feature difference, labelled 1, and
@@ -53,18 +54,24 @@ def _settings() -> Settings:
     return settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"rerank": False})})
 
 
-def candidates(assistant: Assistant, question: str, relevant: set[str], level: str) -> dict:
-    """The question's fused candidates (the deepest depth tried): features (FEATURES order), labels, document ids."""
+def candidates(assistant: Assistant, question: str, relevant: set[str], level: str) -> dict[int, dict]:
+    """The question's candidates at each depth tried, as hybrid search hands them to the reranker (the first
+    ``depth`` fused hits, then the chunks of the best-matching sentences): features (FEATURES order), labels, ids."""
     retriever = assistant.retriever
     hits = retriever.search(question, k=max(DEPTHS), mode="hybrid")
     mass = retriever.index.keyword.query_mass(retriever.keyword_query(normalize(question), retriever.settings.replace_english))
-    rows = retriever.reranker.features(question, hits, mass)  # the product's analysis and IDF table
-    x = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
-    ids = [h.chunk.chunk_id if level == "chunk" else h.chunk.doc_id for h in hits]
-    return {"x": x, "y": np.array([i in relevant for i in ids], dtype=bool), "ids": ids, "level": level}
+    out = {}
+    for depth in DEPTHS:
+        listed = hits[:depth] + retriever.sentence_candidates(question, hits[:depth])
+        rows = retriever.reranker.features(question, listed, mass)  # the product's analysis and IDF table
+        x = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
+        ids = [h.chunk.chunk_id if level == "chunk" else h.chunk.doc_id for h in listed]
+        out[depth] = {"x": x, "y": np.array([i in relevant for i in ids], dtype=bool), "ids": ids, "level": level,
+                      "fused": depth}
+    return out
 
 
-def item_questions(assistant: Assistant, paths: list[Path]) -> list[dict]:
+def item_questions(assistant: Assistant, paths: list[Path]) -> list[dict[int, dict]]:
     keys = {c.chunk_id: match_key(c.text) for c in assistant.open_index().chunks}
     out = []
     for path in paths:
@@ -75,7 +82,7 @@ def item_questions(assistant: Assistant, paths: list[Path]) -> list[dict]:
     return out
 
 
-def bench_questions(corpus: Path, limit: int) -> list[dict]:
+def bench_questions(corpus: Path, limit: int) -> list[dict[int, dict]]:
     assistant, _, _, alias = _open(_settings(), corpus / "corpus.jsonl", None)
     held_out = set().union(*(read_ids(p) for p in sorted(corpus.glob("sample*.jsonl"))))
     rows = [r for r in load_questions(corpus / "questions_all.jsonl") if str(r["id"]) not in held_out]
@@ -146,16 +153,16 @@ def main() -> None:
     }
     lines = [f"# tune_rerank {date.today().isoformat()}", "",
              "Tuning questions: " + ", ".join(f"{n} {len(q)}" for n, q in sets.items()),
-             "Candidates: the first `depth` hybrid hits; out-of-fold hit@1 / hit@5 / MRR@10 (5 folds over questions)", "",
+             "Candidates: the first `depth` hybrid hits and the chunks of the best-matching sentences; "
+             "out-of-fold hit@1 / hit@5 / MRR@10 (5 folds over questions)", "",
              "| depth | C | " + " | ".join(sets) + " | mean MRR@10 |", "|---|---|" + "---|" * (len(sets) + 1),
-             "| | fused order | " + " | ".join(_cell(metrics(qs, None)) for qs in sets.values())
-             + f" | {np.mean([metrics(qs, None)[2] for qs in sets.values()]):.4f} |"]
+             "| | fused order | " + " | ".join(_cell(metrics([q[max(DEPTHS)] for q in qs], None)) for qs in sets.values())
+             + f" | {np.mean([metrics([q[max(DEPTHS)] for q in qs], None)[2] for qs in sets.values()]):.4f} |"]
     print("\n".join(lines), flush=True)
     folds = {name: [i % FOLDS for i in random.Random(1).sample(range(len(qs)), len(qs))] for name, qs in sets.items()}
     best: tuple[float, int, float, dict, np.ndarray] | None = None
     for depth in DEPTHS:
-        cut = {n: [{**q, "x": q["x"][:depth], "y": q["y"][:depth], "ids": q["ids"][:depth]} for q in qs]
-               for n, qs in sets.items()}
+        cut = {n: [q[depth] for q in qs] for n, qs in sets.items()}
         diffs, _ = pairs([q for qs in cut.values() for q in qs], 1.0)
         scale = np.vstack(diffs).std(axis=0) + 1e-9
         for c in GRID:
@@ -176,10 +183,11 @@ def main() -> None:
     mean, depth, c, sets, scale = best
     weights = fit(sets, c, scale)
     chosen = {name: round(float(w), 4) for name, w in zip(FEATURES, weights, strict=True)}
-    # An index without sentence vectors (Milvus, or retrieval.sentence_vectors off) has no sentence cosine: the
-    # same depth and C fitted without that feature.
+    # An index without sentence vectors (Milvus, or retrieval.sentence_vectors off) has no sentence cosine and no
+    # sentence candidates: the same depth and C fitted without them.
     keep = [i for i, name in enumerate(FEATURES) if name != "sentence_cosine"]
-    chunks_only = {n: [{**q, "x": q["x"][:, keep]} for q in qs] for n, qs in sets.items()}
+    chunks_only = {n: [{**q, "x": q["x"][: q["fused"], keep], "y": q["y"][: q["fused"]], "ids": q["ids"][: q["fused"]]}
+                       for q in qs] for n, qs in sets.items()}
     without = fit(chunks_only, c, scale[keep])
     fallback = {FEATURES[i]: round(float(w), 4) for i, w in zip(keep, without, strict=True)}
     tail = ["", f"Chosen depth = {depth}, C = {c} (best mean out-of-fold MRR@10 {mean:.4f}); weights fitted on all tuning "

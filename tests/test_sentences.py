@@ -111,3 +111,27 @@ def test_support_reads_the_best_sentences_cosine_or_the_chunks():
     values = decide_features(question, scored, hits, cover, idf, lambda ks: {k: 0.9 - 0.1 * i for i, k in enumerate(ks)})
     assert values["sentence_dense"] == pytest.approx(0.9) and len(keys) == 3
     assert decide_features(question, scored, hits, cover, idf, None)["sentence_dense"] == pytest.approx(0.7)
+
+
+def test_hybrid_search_adds_the_chunks_of_the_closest_sentences_as_candidates(built: Assistant):
+    retriever = built.retriever
+    snapshot = built.open_index()
+    target = next(c for c in snapshot.chunks if len(sentence_rows([c])[0]) >= 4)
+    sentence = sentence_rows([target])[1][2]  # one sentence of a long chunk, asked word for word
+    others = [h for h in retriever.search("数字经济", k=5, mode="hybrid") if h.chunk.chunk_id != target.chunk_id][:3]
+    extra = retriever.sentence_candidates(sentence, others)
+    assert extra and extra[0].chunk.chunk_id == target.chunk_id
+    assert len(extra) <= built.settings.retrieval.sentence_candidates
+    assert [h.rank for h in extra] == list(range(len(others) + 1, len(others) + len(extra) + 1))
+    assert not {h.chunk.chunk_id for h in extra} & {h.chunk.chunk_id for h in others}
+    stored = snapshot.vectors.get([target.chunk_id])[target.chunk_id].vector  # the chunk's own cosine, not the sentence's
+    assert extra[0].dense_score == pytest.approx(float(np.dot(stored, retriever.query_vector(normalize(sentence)))))
+
+
+def test_no_sentence_candidates_without_sentence_vectors_or_when_set_to_none(tmp_path: Path, small_corpus: Path):
+    for retrieval in ({"sentence_vectors": False}, {"sentence_candidates": 0}):
+        assistant = Assistant(make_settings(tmp_path / str(len(retrieval)) / next(iter(retrieval)), small_corpus,
+                                            retrieval=retrieval))
+        assistant.build()
+        hits = assistant.retriever.search("建设教育强省", k=3, mode="hybrid")
+        assert assistant.retriever.sentence_candidates("建设教育强省", hits) == []

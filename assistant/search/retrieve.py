@@ -128,8 +128,40 @@ class Retriever:
             for rank, (cid, score) in enumerate(((c, s) for c, s in best if c in chunks), start=1)
         ]
         if reranking:
+            hits += self.sentence_candidates(query, hits, filters or None)
             hits = self.reranker.rerank(query, hits, mass_value)  # type: ignore[union-attr]
         return hits[:k]
+
+    def sentence_candidates(self, query: str, hits: list[Hit], filters: Filters | None = None) -> list[Hit]:
+        """Chunks whose sentences best match the question's embedding, not among ``hits``: more candidates to rerank.
+
+        A chunk's vector averages all it says, so a chunk with one sentence on the question may rank low in both
+        lists (拥黄渤两海 for 哪两个海). The sentence store is searched with the question's vector and the chunks of
+        the best sentences join the candidates (``retrieval.sentence_candidates`` of them, none when the index keeps
+        no sentence vectors). Each gets the fused score its cosine alone gives (calibrated fusion: ``dense_scale ×
+        cosine``; other fusions: the last hit's score) and the ranks after the hits.
+        """
+        store, n = self.index.sentences, self.settings.sentence_candidates
+        if store is None or n <= 0:
+            return []
+        query_norm = normalize(query)
+        taken = {h.chunk.chunk_id for h in hits}
+        wanted: list[str] = []
+        for key, _ in store.search(self.query_vector(query_norm), max(n * 10, self.settings.candidates), filters):
+            chunk_id = key.rsplit("@", 1)[0]
+            if chunk_id not in taken and chunk_id not in wanted:
+                wanted.append(chunk_id)
+                if len(wanted) == n:
+                    break
+        chunks = self.index.get_chunks(wanted)
+        cosines = self._cosines(query_norm, [cid for cid in wanted if cid in chunks])
+        floor = hits[-1].score if hits else 0.0
+        out = []
+        for cid in wanted:
+            if cid in chunks and cid in cosines:
+                score = self.settings.dense_scale * cosines[cid] if self.settings.fusion == "calibrated" else floor
+                out.append(Hit(chunks[cid], score, len(hits) + len(out) + 1, cosines[cid], None))
+        return out
 
     def keyword_query(self, query_norm: str, replace_english: bool = False) -> str:
         """The keyword index's query: the question plus the official terms of its everyday or English words.

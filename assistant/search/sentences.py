@@ -5,8 +5,9 @@ A chunk's embedding averages everything it says; a question usually asks about o
 vector per sentence; embedding them at question time costs about 8 ms a sentence on 2 cores, so they are embedded
 once at build and kept in a store of their own beside the chunk vectors (the embedded FAISS store, segment prefix
 ``sen``), keyed ``<chunk id>@<sentence start>``. The store is versioned, checked and repaired with the others.
-Milvus indexes keep none (``retrieval.sentence_vectors`` has no effect there): the reranker then reads the chunk's
-cosine instead.
+Milvus indexes keep none (``retrieval.sentence_vectors`` has no effect there): the reranker then uses weights fitted
+without that feature. Hybrid search also searches it, for chunks whose one sentence on the question fused search left
+out (:meth:`assistant.search.retrieve.Retriever.sentence_candidates`).
 """
 
 from __future__ import annotations
@@ -62,9 +63,8 @@ def open_sentence_store(settings: Settings, root: Path, dim: int, state: dict[st
     """
     if not wanted(settings):
         return None
-    # Only looked up by key, never searched: exact (flat) segments whatever the chunk vectors use.
-    flat = settings.retrieval.model_copy(update={"dense_index": "flat"})
-    return FaissVectorStore(root, flat, dim, state, verify, prefix=PREFIX)
+    # Searched like the chunk vectors (the same index type for large segments), and looked up by key.
+    return FaissVectorStore(root, settings.retrieval, dim, state, verify, prefix=PREFIX)
 
 
 def cosines(store: FaissVectorStore | None, query: np.ndarray, keys: Sequence[str]) -> dict[str, float]:
