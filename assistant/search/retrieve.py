@@ -18,6 +18,7 @@ from .expand import expand_query, load_terms
 from .fusion import calibrated, rrf, top, weighted
 from .index import IndexSnapshot
 from .segments import Filters
+from .sentences import chunk_of
 
 
 class Reranker(Protocol):
@@ -148,7 +149,7 @@ class Retriever:
         taken = {h.chunk.chunk_id for h in hits}
         wanted: list[str] = []
         for key, _ in store.search(self.query_vector(query_norm), max(n * 10, self.settings.candidates), filters):
-            chunk_id = key.rsplit("@", 1)[0]
+            chunk_id = chunk_of(key)
             if chunk_id not in taken and chunk_id not in wanted:
                 wanted.append(chunk_id)
                 if len(wanted) == n:

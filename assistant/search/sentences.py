@@ -24,7 +24,8 @@ from ..text.sentences import answerable_sentences
 from ..types import Chunk
 from .faiss_store import FaissVectorStore
 
-__all__ = ["PREFIX", "STORE_NAME", "cosines", "open_sentence_store", "sentence_id", "sentence_rows", "wanted"]
+__all__ = ["PREFIX", "STORE_NAME", "chunk_of", "cosines", "open_sentence_store", "sentence_id", "sentence_rows",
+           "wanted"]
 
 STORE_NAME = "sentences"  # the store's key in the index manifest
 PREFIX = "sen"
@@ -33,6 +34,11 @@ PREFIX = "sen"
 def sentence_id(chunk_id: str, start: int) -> str:
     """The key of a sentence's vector: ``lnwb-2021:ab12@1043``."""
     return f"{chunk_id}@{start}"
+
+
+def chunk_of(key: str) -> str:
+    """The chunk id of a sentence key: ``lnwb-2021:ab12@1043`` → ``lnwb-2021:ab12``."""
+    return key.rsplit("@", 1)[0]
 
 
 def sentence_rows(chunks: Sequence[Chunk]) -> tuple[list[Chunk], list[str]]:
