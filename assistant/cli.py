@@ -212,8 +212,9 @@ def build(ctx: click.Context, corpus: Path | None, force: bool, files: tuple[Pat
     bar.close()
     state = f"rebuilt ({report.reason})" if report.rebuilt else "index is current, nothing to do"
     click.echo(
-        f"{state}: documents {report.documents}, chunks {report.chunks}, embedded {report.embedded}, "
-        f"reused {report.reused}, skipped {len(report.skipped)}, {report.seconds:.1f} s",
+        f"{state}: documents {report.documents}, chunks {report.chunks}, embedded {report.embedded}"
+        + (f" (+{report.sentences_embedded} sentences)" if report.sentences_embedded else "")
+        + f", reused {report.reused}, skipped {len(report.skipped)}, {report.seconds:.1f} s",
         err=True,
     )
     for item in report.skipped:

@@ -37,10 +37,11 @@ def test_every_sentence_the_answer_step_scores_has_a_key_in_the_store():
 
 
 def test_the_index_keeps_one_vector_per_sentence_and_follows_the_corpus(hash_assistant: Assistant, small_corpus: Path):
-    hash_assistant.build()
+    report = hash_assistant.build()
     snapshot = hash_assistant.open_index()
     rows, texts = sentence_rows(snapshot.chunks)
     assert snapshot.sentences is not None and snapshot.sentences.count() == len(rows) > len(snapshot.chunks)
+    assert report.sentences_embedded == len(rows)
     sample = rows[:: max(1, len(rows) // 7)]
     stored = snapshot.sentences.get([r.chunk_id for r in sample])
     expected = hash_assistant.embedder.embed_passages([texts[rows.index(r)] for r in sample])
@@ -135,3 +136,13 @@ def test_no_sentence_candidates_without_sentence_vectors_or_when_set_to_none(tmp
         assistant.build()
         hits = assistant.retriever.search("建设教育强省", k=3, mode="hybrid")
         assert assistant.retriever.sentence_candidates("建设教育强省", hits) == []
+
+
+def test_an_edited_document_embeds_only_its_new_sentences(hash_assistant: Assistant, small_corpus: Path):
+    hash_assistant.build()
+    before = hash_assistant.open_index().sentences.count()
+    with (small_corpus / "003_6a6d947e374aa1af.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\n全省新建5G基站1万个以上。\n")
+    report = hash_assistant.build()
+    assert report.sentences_embedded == 1  # the other sentences of the document are reused by their text
+    assert hash_assistant.open_index().sentences.count() == before + 1

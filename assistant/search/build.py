@@ -72,6 +72,7 @@ class BuildReport:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    sentences_embedded: int = 0  # sentence vectors embedded (the others were reused from unchanged sentences)
 
 
 def passage_for_embedding(chunk: Chunk) -> str:
@@ -391,9 +392,11 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
     documents, chunks, skipped = _ingest(settings, todo, progress)
     fault_point("ingested")
     vectors, embedded = _embed(settings, embedder, chunks, cache, progress)
+    sentences_embedded = 0
     if current.sentences is not None:
         rows, texts = sentence_rows(chunks)
-        sentence_vectors, _ = _embed_texts(settings, embedder, texts, sentence_cache, progress, "embed sentences")
+        sentence_vectors, sentences_embedded = _embed_texts(settings, embedder, texts, sentence_cache, progress,
+                                                            "embed sentences")
         if rows:
             current.sentences.upsert(rows, sentence_vectors)
     fault_point("embedded")
@@ -421,7 +424,8 @@ def _apply(settings: Settings, embedder: Embedder, files: list[CorpusFile], curr
         "n_documents": n_documents, "skipped": skipped, "n_chunks": current.catalog.count(), "stores": stores,
     })
     return BuildReport(True, "", n_documents, manifest["n_chunks"], embedded, len(chunks) - embedded, skipped, 0.0,
-                       manifest["version"], [d.doc_id for d in documents], [d for d in removed if d not in wanted])
+                       manifest["version"], [d.doc_id for d in documents], [d for d in removed if d not in wanted],
+                       sentences_embedded=sentences_embedded)
 
 
 def _corpus_entry(item: CorpusFile) -> dict[str, Any]:
