@@ -138,8 +138,9 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(0.6, ge=0, le=1, description="Weight of the dense score in weighted fusion.")
     candidates: int = Field(50, ge=1, le=2000, description="Candidates taken from each index before fusion.")
     rerank: bool = Field(
-        True, description="Hybrid search reorders its first rerank_depth candidates by how well their sentences "
-        "answer the question (answer kind, topic coverage, quotes, place and year scope).")
+        True, description="Hybrid search reorders its first rerank_depth candidates (and the sentence_candidates) by "
+        "how well their sentences answer the question (answer kind, topic coverage, quotes, place and year scope, the "
+        "question's cosine with their best sentences).")
     rerank_depth: int = Field(20, ge=2, le=200, description="Fused candidates the reranker reorders.")
     sentence_candidates: int = Field(
         3, ge=0, le=50, description="With sentence vectors, the reranker also reads the chunks of the sentences "
