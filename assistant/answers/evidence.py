@@ -19,7 +19,7 @@ from ..text.places import extract_places
 from ..text.quantities import extract
 from ..text.scope import Scope, question_scope
 from ..text.script import detect_script, normalize
-from ..text.sentences import MIN_SENTENCE_CHARS, sentence_norm, sentence_spans
+from ..text.sentences import answerable_sentences, sentence_spans
 from ..types import Hit
 from .asks import Asked, Span, answer_spans, asked_for
 
@@ -257,15 +257,13 @@ def score_sentences(question: Question, hits: list[Hit], texts: dict[str, str] |
         heading = normalize(" ".join(chunk.section_path))
         heading_cover = cover(question.topic, heading, question.extra)
         items = enumerated_items(question.asked, chunk.text, chunk.start)
-        for start, end in sentence_spans(chunk.text, chunk.start):
+        # The same sentences the index keeps vectors of (a chunk is its document's text[start:end]).
+        for start, end, norm in answerable_sentences(chunk.text, chunk.start, chunk.section_path):
             if texts is not None:
                 raw, note = texts[chunk.doc_id][start:end], in_table_note(texts[chunk.doc_id], start)
             else:
                 raw = chunk.text[start - chunk.start : end - chunk.start]
                 note = in_table_note(chunk.text, start - chunk.start)
-            norm = sentence_norm(raw)
-            if len(norm) < MIN_SENTENCE_CHARS or raw.strip() in chunk.section_path:
-                continue
             own = cover(question.topic, norm, question.extra)
             if rank and own < (0.2 if question.script != "latin" else 0.0):
                 continue
