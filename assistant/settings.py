@@ -90,17 +90,17 @@ class EmbeddingSettings(_Section):
 
 
 # Chosen by scripts/tune_rerank.py (see docs/benchmarks.md); the features are assistant.answers.rerank.FEATURES.
-RERANK_WEIGHTS = {"fused": 5.7601, "cosine": 36.4627, "keyword": 7.0459, "sentence": -0.6137, "sentence_topic": 5.5514,
-                  "fit_any": -0.6845, "fit_best": 1.4549, "text_cover": -2.3292, "heading_cover": -1.824,
-                  "quote_found": 1.1319, "quote_own": 1.1261, "own_heading_cover": 1.6576, "char_cover": 2.1222,
-                  "place_match": 2.0291, "period_match": 2.1392, "period_other": 0.2774, "inverse_rank": 1.5113,
-                  "sentence_cosine": 62.4116}
-RERANK_WEIGHTS_WITHOUT_SENTENCES = {"fused": 5.8566, "cosine": 68.3279, "keyword": 3.6528, "sentence": 1.9872,
-                                    "sentence_topic": 6.5162, "fit_any": -0.2318, "fit_best": 1.5274,
-                                    "text_cover": -1.141, "heading_cover": -1.0784, "quote_found": 1.1316,
-                                    "quote_own": 1.1245, "own_heading_cover": 1.0084, "char_cover": 2.2896,
-                                    "place_match": 2.1658, "period_match": 1.7469, "period_other": 0.3642,
-                                    "inverse_rank": 1.6329}
+RERANK_WEIGHTS = {"fused": 5.2045, "cosine": 38.4475, "keyword": 5.9863, "sentence": 0.9432, "sentence_topic": 3.6817,
+                  "fit_any": 0.1195, "fit_best": 1.5349, "text_cover": -3.4907, "heading_cover": 1.3388,
+                  "quote_found": 1.0035, "quote_own": 0.9989, "own_heading_cover": 0.1147, "char_cover": 2.6629,
+                  "place_match": 3.1643, "period_match": 3.2392, "period_other": 0.1409, "inverse_rank": 0.9259,
+                  "sentence_cosine": 79.506}
+RERANK_WEIGHTS_WITHOUT_SENTENCES = {"fused": 8.1055, "cosine": 61.5205, "keyword": 9.142, "sentence": 3.6762,
+                                    "sentence_topic": 3.0334, "fit_any": 0.0148, "fit_best": 1.1117,
+                                    "text_cover": -3.7328, "heading_cover": 0.6373, "quote_found": 1.063,
+                                    "quote_own": 1.0584, "own_heading_cover": -0.4825, "char_cover": 3.628,
+                                    "place_match": 2.9703, "period_match": 2.3652, "period_other": 0.2194,
+                                    "inverse_rank": 0.9225}
 
 
 class RetrievalSettings(_Section):
@@ -145,6 +145,11 @@ class RetrievalSettings(_Section):
     sentence_candidates: int = Field(
         3, ge=0, le=50, description="With sentence vectors, the reranker also reads the chunks of the sentences "
         "closest to the question's embedding that fused search left out (this many chunks).")
+    translated_query: Literal["off", "rerank", "search"] = Field(
+        "search", description="For an English question, the Chinese terms of its keyword query (term table and "
+        "dictionary bridge) are embedded too, and the question's cosine with a candidate's best sentences is the mean "
+        "of both vectors' ('rerank'); 'search' also looks for the sentence candidates with their mean vector. One "
+        "more embedding for English questions only.")
     sentence_vectors: bool = Field(
         True, description="Store an embedding of every sentence of every chunk (embedded store only; about 8× the "
         "chunk vectors and embedding time at build): the reranker compares the question with a candidate's best "
@@ -182,9 +187,8 @@ class IndexSettings(_Section):
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific",
                     "sentence_dense")
-REFUSAL_WEIGHTS = {"bias": -4.656, "topic": 0.509, "fit_topic": 4.438, "unfit": -3.928, "lexical": 2.285,
-                   "quote": 1.798, "dense_gap": 0.444, "latin": 1.925, "oov": 1.334, "specific": 0.689,
-                   "sentence_dense": 1.179}
+REFUSAL_WEIGHTS = {"bias": -3.387, "topic": 0.316, "fit_topic": 3.92, "unfit": -3.604, "lexical": 0.381, "quote": 1.712,
+                   "dense_gap": 1.056, "latin": 1.648, "oov": 0.811, "specific": 0.77, "sentence_dense": 1.379}
 
 
 class AnswerSettings(_Section):
@@ -194,7 +198,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.48, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.45, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "

@@ -46,7 +46,9 @@ def sentence_cosines(retriever: Retriever, question: str) -> Callable[[list[str]
     store = retriever.index.sentences
     if store is None:
         return None
-    vector = retriever.query_vector(normalize(question))  # the vector its search computed
+    # The vector its search computed (for an English question, averaged with its translation's: the mean of the
+    # two cosines).
+    vector = retriever.sentence_query(normalize(question))
     return lambda keys: cosines(store, vector, keys)
 
 

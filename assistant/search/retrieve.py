@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import QueryError
 from ..settings import Settings
-from ..text.script import normalize
+from ..text.script import detect_script, normalize
 from ..types import Hit
 from .bridge import load_bridge
 from .embed import Embedder
@@ -48,6 +48,7 @@ class Retriever:
         self.index, self.embedder, self.settings = snapshot, embedder, settings.retrieval
         self.reranker = reranker
         self._last_query: tuple[str, np.ndarray] | None = None
+        self._last_translation: tuple[str, np.ndarray | None] | None = None
         self._lock = threading.Lock()
 
     def warm(self) -> None:
@@ -68,6 +69,32 @@ class Retriever:
             with self._lock:
                 self._last_query = last
         return last[1]
+
+    def translated_vector(self, query_norm: str) -> np.ndarray | None:
+        """For an English question, the embedding of its Chinese translation; ``None`` for other questions.
+
+        The translation is the Chinese terms of the keyword query (term table, then dictionary bridge), e.g. ``How many
+        5G base stations will Shenyang build?`` → ``5G 5G基站 多少 基站 沈阳 建设``: a bag of words, but in the documents'
+        language, where the small e5 model matches far better than across languages (``retrieval.translated_query``).
+        """
+        if self.settings.translated_query == "off" or not self.settings.expansion or detect_script(query_norm) != "latin":
+            return None
+        last = self._last_translation
+        if last is None or last[0] != query_norm:
+            words = self.keyword_query(query_norm, True).split()
+            # Its Chinese terms and numbers (2025, 5G); the English words left untranslated are function words.
+            kept = [w for w in words if not w.isascii() or any(c.isdigit() for c in w)]
+            chinese = " ".join(kept) if any(not w.isascii() for w in kept) else ""
+            last = (query_norm, self.embedder.embed_queries([chinese])[0] if chinese else None)
+            with self._lock:
+                self._last_translation = last
+        return last[1]
+
+    def sentence_query(self, query_norm: str) -> np.ndarray:
+        """The vector compared with sentence vectors: the question's, or its mean with the translation's (English)."""
+        vector = self.query_vector(query_norm)
+        translated = self.translated_vector(query_norm)
+        return vector if translated is None else (vector + translated) / 2
 
     def search(self, query: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None) -> list[Hit]:
         """Search the index.
@@ -137,8 +164,9 @@ class Retriever:
         """Chunks whose sentences best match the question's embedding, not among ``hits``: more candidates to rerank.
 
         A chunk's vector averages all it says, so a chunk with one sentence on the question may rank low in both
-        lists (拥黄渤两海 for 哪两个海). The sentence store is searched with the question's vector and the chunks of
-        the best sentences join the candidates (``retrieval.sentence_candidates`` of them, none when the index keeps
+        lists (拥黄渤两海 for 哪两个海). The sentence store is searched with the question's vector (an English
+        question's mean with its translation's, see :meth:`translated_vector`) and the chunks of the best sentences
+        join the candidates (``retrieval.sentence_candidates`` of them, none when the index keeps
         no sentence vectors). Each gets the fused score its cosine alone gives (calibrated fusion: ``dense_scale ×
         cosine``; other fusions: the last hit's score) and the ranks after the hits.
         """
@@ -148,7 +176,9 @@ class Retriever:
         query_norm = normalize(query)
         taken = {h.chunk.chunk_id for h in hits}
         wanted: list[str] = []
-        for key, _ in store.search(self.query_vector(query_norm), max(n * 10, self.settings.candidates), filters):
+        by_translation = self.settings.translated_query == "search"
+        vector = self.sentence_query(query_norm) if by_translation else self.query_vector(query_norm)
+        for key, _ in store.search(vector, max(n * 10, self.settings.candidates), filters):
             chunk_id = chunk_of(key)
             if chunk_id not in taken and chunk_id not in wanted:
                 wanted.append(chunk_id)
