@@ -186,9 +186,10 @@ class IndexSettings(_Section):
 
 # Features of the refusal support model (assistant/answers/decide.py computes them) and their calibrated weights.
 REFUSAL_FEATURES = ("topic", "fit_topic", "unfit", "lexical", "quote", "dense_gap", "latin", "oov", "specific",
-                    "sentence_dense")
-REFUSAL_WEIGHTS = {"bias": -3.387, "topic": 0.316, "fit_topic": 3.92, "unfit": -3.604, "lexical": 0.381, "quote": 1.712,
-                   "dense_gap": 1.056, "latin": 1.648, "oov": 0.811, "specific": 0.77, "sentence_dense": 1.379}
+                    "sentence_dense", "rarest")
+REFUSAL_WEIGHTS = {"bias": -3.295, "topic": 0.087, "fit_topic": 3.757, "unfit": -3.67, "lexical": 0.275, "quote": 1.677,
+                   "dense_gap": 1.03, "latin": 1.665, "oov": 0.881, "specific": 0.784, "sentence_dense": 1.339,
+                   "rarest": 0.457}
 
 
 class AnswerSettings(_Section):
@@ -198,7 +199,7 @@ class AnswerSettings(_Section):
     top_k: int = Field(6, ge=1, le=50, description="Chunks retrieved to answer a question.")
     max_sentences: int = Field(3, ge=1, le=20, description="Sentences in an extractive answer.")
     refusal_threshold: float = Field(
-        0.45, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
+        0.47, ge=0, le=1, description="Support (the calibrated probability that the documents answer) below this refuses.")
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: dict(REFUSAL_WEIGHTS),
         description="Weights of the support model (logistic, over the features in REFUSAL_FEATURES plus 'bias'); "

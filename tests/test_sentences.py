@@ -146,3 +146,19 @@ def test_an_edited_document_embeds_only_its_new_sentences(hash_assistant: Assist
     report = hash_assistant.build()
     assert report.sentences_embedded == 1  # the other sentences of the document are reused by their text
     assert hash_assistant.open_index().sentences.count() == before + 1
+
+
+def test_support_looks_for_the_rarest_words_of_the_topic_in_the_best_sentence():
+    forest_text = "到2025年,森林覆蓋率達到42%。"
+    school = Chunk("plan:a", "plan", "规划纲要", ("第三節 建設教育強省",), TEXT, normalize(TEXT), 0, len(TEXT))
+    forest = Chunk("plan:b", "plan", "规划纲要", ("第九節 生態",), forest_text, normalize(forest_text), 0, len(forest_text))
+    idf = idf_table([school.text_norm, forest.text_norm])
+    cover = Coverage(idf)
+    question = analyze("到2025年森林覆盖率达到多少？").known(idf)
+
+    def rarest(chunk: Chunk) -> float:
+        hits = [Hit(chunk, 1.0, 1, 0.7, 1.0)]
+        return decide_features(question, score_sentences(question, hits, None, cover), hits, cover, idf)["rarest"]
+
+    assert rarest(forest) == 1.0
+    assert rarest(school) == 0.0  # 到2025年 … 达到 is shared; 森林覆盖率 is not

@@ -23,6 +23,7 @@ from .scope import EvidenceScope, evidence_scope, indicator_elsewhere, indicator
 FEATURES = REFUSAL_FEATURES  # the support model's features, in the order of ``answer.refusal_weights``
 # How much a scope-matching sentence may trail the best one and still answer instead of it.
 SCOPE_MARGIN = 0.3
+RAREST = 2  # topic bigrams the ``rarest`` feature looks for
 
 
 def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], cover: Coverage,
@@ -35,7 +36,8 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
     ``sentence_dense``: best cosine of the question with the three best sentences (``sentence_cosines`` looks them
     up in the index's sentence vectors; ``dense`` when there are none); ``oov``: IDF
     share of the topic no chunk has; ``quote``: how much of the phrases the question quotes (a section name) the
-    hits hold; ``short``: under 3 topic bigrams, or under 3 words in Latin script (noise, greetings).
+    hits hold; ``short``: under 3 topic bigrams, or under 3 words in Latin script (noise, greetings); ``rarest``: the
+    share of the topic's :data:`RAREST` rarest bigrams (highest IDF) in the best answering sentence or its headings.
     """
     # An English question's words reach the passages through translations, which rank them loosely: all hits count.
     top = [s for s in scored if s.rank < (3 if question.script != "latin" else len(hits))]
@@ -58,6 +60,13 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         found = max((sum(1 for g in grams if g in normalize(" ".join(h.chunk.section_path)) + h.chunk.text_norm)
                      for h in hits[:3]), default=0)
         quote += found / len(grams) / len(question.quoted)
+    # A near miss (one rate asked, a sentence on another rate found) shares the topic's common words, not its rarest.
+    rarest = sorted(question.topic, key=lambda t: (-idf(t), t))[:RAREST]
+    best = max(top, key=lambda s: s.topic * s.fit if question.asks != "other" else s.topic, default=None)
+    rare = 0.0
+    if best is not None and rarest:
+        where = best.sentence.norm + " " + normalize(" ".join(best.sentence.hit.chunk.section_path))
+        rare = sum(1 for t in rarest if t in where) / len(rarest)
     words = re.findall(r"[A-Za-z]{2,}", question.norm)
     short = len(words) < 3 if latin else len(question.topic) < 3
     return {
@@ -74,6 +83,7 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         "quote": quote,
         "short": float(short),
         "specific": float(question.asks != "other"),
+        "rarest": rare,
     }
 
 
