@@ -61,12 +61,12 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
                      for h in hits[:3]), default=0)
         quote += found / len(grams) / len(question.quoted)
     # A near miss (one rate asked, a sentence on another rate found) shares the topic's common words, not its rarest.
-    rarest = sorted(question.topic, key=lambda t: (-idf(t), t))[:RAREST]
+    rare_terms = sorted(question.topic, key=lambda t: (-idf(t), t))[:RAREST]
     best = max(top, key=lambda s: s.topic * s.fit if question.asks != "other" else s.topic, default=None)
-    rare = 0.0
-    if best is not None and rarest:
+    rarest = 0.0
+    if best is not None and rare_terms:
         where = best.sentence.norm + " " + normalize(" ".join(best.sentence.hit.chunk.section_path))
-        rare = sum(1 for t in rarest if t in where) / len(rarest)
+        rarest = sum(1 for t in rare_terms if t in where) / len(rare_terms)
     words = re.findall(r"[A-Za-z]{2,}", question.norm)
     short = len(words) < 3 if latin else len(question.topic) < 3
     return {
@@ -83,7 +83,7 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         "quote": quote,
         "short": float(short),
         "specific": float(question.asks != "other"),
-        "rarest": rare,
+        "rarest": rarest,
     }
 
 
