@@ -37,6 +37,13 @@ def test_question_scope(question, places, periods, indicator):
     assert scope.indicator == indicator
 
 
+def test_an_indicator_keeps_the_qualifier_in_its_parentheses():
+    # Statistical indicators qualify a word in parentheses; cutting there left only the last word (医师数).
+    assert indicator_of("2025年每千人口拥有执业（助理）医师数是多少？") == "每千人口拥有执业(助理)医师数"
+    assert indicator_of("到2025年研究与试验发展（R&D）经费投入强度要达到多少？") == "研究与试验发展(R&D)经费投入强度"
+    assert indicator_of("沈阳2024年要新建多少个5G基站？") == "5G基站"
+
+
 def test_a_base_year_is_not_asked():
     assert question_scope("万元GDP用水量较2020年下降多少？").periods == ()
 

@@ -64,14 +64,17 @@ _ENGLISH_REGION_WORD = (r"(?!\s+(?:modern(?:ized)?\s+)?(?:metropolitan|metro\s+a
                         r"|economic\s+(?:zone|belt|circle)|coastal))")
 _ENGLISH_PLACE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ENGLISH_PLACES), key=len, reverse=True)) + r")\b"
                             + _ENGLISH_REGION_WORD, re.I)
+# One unit of an indicator's name: a character, or a qualifier in parentheses, as statistical indicators write them
+# (每千人口拥有执业（助理）医师数, 研究与试验发展（R&D）经费投入强度).
+_INDICATOR_UNIT = r"(?:[\u4e00-\u9fffA-Za-z0-9]|[(（][\u4e00-\u9fffA-Za-z0-9&%]{1,8}[)）])"
 # A count question's indicator after 多少 + measure word: matches "5G基站" in "新建多少个5G基站", "共有产权住房" in
 # "新增多少套共有产权住房".
 _AFTER_HOW_MANY = re.compile(
     r"(?:多少|几)(?:万|亿)?(?:个月|[个家户项座所名人条种次件处台辆艘架只张头套部本场支位门届块株列节亩吨元公里千米平方米年天])*"
-    r"(?P<ind>[\u4e00-\u9fffA-Za-z0-9]{2,14})")
+    r"(?P<ind>" + _INDICATOR_UNIT + r"{2,14})")
 # The indicator before a value question: matches "常住人口城镇化率" in "常住人口城镇化率的目标是多少".
 _BEFORE_HOW_MUCH = re.compile(
-    r"(?P<ind>[\u4e00-\u9fffA-Za-z0-9]{2,20}?)(?:的(?:目标|比重|比例|规模|数量|总额|总量))?"
+    r"(?P<ind>" + _INDICATOR_UNIT + r"{2,20}?)(?:的(?:目标|比重|比例|规模|数量|总额|总量))?"
     r"(?:要|将|计划|力争|预计|能|可)?(?:是|为|达到?|提高到|提升到|增长|占|占到|稳定在|控制在|超过)?(?:多少|几)")
 # Words around an indicator that are not part of it: verbs of planning before it, question tails after it.
 _INDICATOR_TRIM = re.compile(
