@@ -42,7 +42,12 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
     # An English question's words reach the passages through translations, which rank them loosely: all hits count.
     top = [s for s in scored if s.rank < (3 if question.script != "latin" else len(hits))]
     topic = max((s.topic for s in top), default=0.0)
-    fit_topic = max((s.topic * s.fit for s in top), default=0.0) if question.asks != "other" else topic
+
+    def answering(s: Scored) -> float:  # how well a sentence answers: its topic, times its fit when a kind is asked
+        return s.topic * s.fit if question.asks != "other" else s.topic
+
+    best = max(top, key=answering, default=None)  # the best answering sentence
+    fit_topic = answering(best) if best is not None else 0.0
     lexical = 0.0
     for hit in hits[:3]:
         heading = " ".join(hit.chunk.section_path)
@@ -62,7 +67,6 @@ def features(question: Question, scored: Sequence[Scored], hits: Sequence[Hit], 
         quote += found / len(grams) / len(question.quoted)
     # A near miss (one rate asked, a sentence on another rate found) shares the topic's common words, not its rarest.
     rare_terms = sorted(question.topic, key=lambda t: (-idf(t), t))[:RAREST]
-    best = max(top, key=lambda s: s.topic * s.fit if question.asks != "other" else s.topic, default=None)
     rarest = 0.0
     if best is not None and rare_terms:
         where = best.sentence.norm + " " + normalize(" ".join(best.sentence.hit.chunk.section_path))

@@ -23,7 +23,6 @@ from ..text.sentences import answerable_sentences, sentence_spans
 from ..types import Hit
 from .asks import Asked, Span, answer_spans, asked_for
 
-# A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
 # A sentence that opens a numbered item of a run: "一要", "二是", "第三,", "（四）", "4.".
 _NUMBERED = re.compile(
     r"\s*(?:[一二三四五六七八九十]+[要是]|第[一二三四五六七八九十]+[,，、是]|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、])")

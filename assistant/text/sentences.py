@@ -15,6 +15,7 @@ from .script import normalize
 
 __all__ = ["MIN_SENTENCE_CHARS", "answerable_sentences", "sentence_norm", "sentence_spans"]
 
+# A sentence end in either width, with closing quotes: "。", "；", "!”". Newlines also end a sentence.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』)）\"']*|\n+")
 MIN_SENTENCE_CHARS = 6  # shorter sentences ("二是", "目标") never answer a question
 
